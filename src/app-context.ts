@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from './config/config.js';
+import type { Database } from './db/database.js';
+import type { Logger } from './logging/logger.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { ModelRegistry } from './models/model-registry.js';
+import type { ModelSync } from './models/model-sync.js';
+import type { Queues } from './queues/queues.js';
+
+/** What the composition root hands to routes, services and processors. */
+export interface AppContext {
+  readonly config: Config;
+  /** Re-reads the environment (and .env) for a model reload; throws ConfigError when invalid. */
+  readonly readConfig: () => Config;
+  readonly db: Kysely<Database>;
+  readonly pool: pg.Pool;
+  readonly redis: Redis;
+  readonly queues: Queues;
+  readonly registry: ModelRegistry;
+  readonly modelSync: ModelSync;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}

@@ -1,0 +1,119 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { AppContext } from './app-context.js';
+import type { Config } from './config/config.js';
+import { createDb } from './db/connection.js';
+import { createExpressApp, createProbeApp } from './http/express-app.js';
+import { Sweeper } from './jobs/sweeper.js';
+import { processIngest } from './ingest/ingest.processor.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { createMetrics, setActiveModel } from './metrics/metrics.js';
+import { registerRuntimeMetrics } from './metrics/runtime-metrics.js';
+import { ModelRegistry } from './models/model-registry.js';
+import { ModelSync } from './models/model-sync.js';
+import { processPredict } from './predictions/predict.processor.js';
+import { closeQueues, createQueues } from './queues/queues.js';
+import { createWorker } from './queues/worker-factory.js';
+
+export interface AppOptions {
+  readonly config: Config;
+  /** Re-reads configuration for model reloads; defaults to returning `config`. */
+  readonly readConfig?: () => Config;
+  /** `web` serves the API; `worker` runs the queue processors and the sweeper. */
+  readonly roles: { readonly web: boolean; readonly worker: boolean };
+  readonly logger?: Logger;
+  /** Worker-only processes serve probes and metrics here when set. */
+  readonly probePort?: number;
+}
+
+/** The composition root: builds every dependency once and owns their start and stop order. */
+export class App {
+  private server: Server | null = null;
+  private workers: Worker[] = [];
+  private sweeper: Sweeper | null = null;
+  private starting: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly ctx: AppContext,
+    private readonly options: AppOptions,
+  ) {}
+
+  static create(options: AppOptions): App {
+    const { config } = options;
+    const role = options.roles.web && options.roles.worker ? 'all' : options.roles.web ? 'web' : 'worker';
+    const logger = options.logger ?? createLogger(config.LOG_LEVEL, { role });
+    const metrics = createMetrics(role);
+    const { db, pool } = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
+    // Fail fast instead of buffering while Redis is away: ingest has already made its data
+    // durable and the sweeper re-enqueues.
+    const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
+    const queues = createQueues(redis, config.QUEUE_PREFIX);
+    for (const queue of Object.values(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+    const registry = new ModelRegistry(config.MODELS_DIR, logger);
+    const modelSync = new ModelSync(redis, config.QUEUE_PREFIX, registry, metrics, logger);
+    registerRuntimeMetrics(metrics, queues, pool);
+    const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger };
+    return new App(ctx, options);
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.startNow();
+    return this.starting;
+  }
+
+  private async startNow(): Promise<void> {
+    const { ctx, options } = this;
+    await ctx.redis.connect().catch((err: unknown) => ctx.logger.warn({ err }, 'redis not reachable at start; readiness will say so'));
+    await ctx.registry.load(await ctx.modelSync.startupVersion(ctx.config.ACTIVE_MODEL_VERSION));
+    setActiveModel(ctx.metrics, ctx.registry.active()?.version ?? null);
+    await ctx.modelSync.start().catch((err: unknown) => ctx.logger.warn({ err }, 'model sync not subscribed'));
+    if (options.roles.worker) {
+      const concurrency = ctx.config.WORKER_CONCURRENCY;
+      this.workers = [createWorker(ctx, 'ingest', (c, id, log) => processIngest(c, id, log), concurrency), createWorker(ctx, 'predict', (c, id) => processPredict(c, id), concurrency)];
+      this.sweeper = new Sweeper(ctx);
+      this.sweeper.start();
+    }
+    const port = options.roles.web ? ctx.config.PORT : options.probePort;
+    if (port !== undefined) {
+      const app = options.roles.web ? createExpressApp(ctx) : createProbeApp(ctx);
+      await new Promise<void>((resolve, reject) => {
+        const server = app.listen(port, () => resolve());
+        server.once('error', reject);
+        this.server = server;
+      });
+      ctx.logger.info({ port: this.port, roles: options.roles }, 'listening');
+    }
+  }
+
+  /** Idempotent; stops in a fixed order: HTTP, workers, sweeper, sync, queues, Redis, database. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    const { ctx } = this;
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    }
+    await Promise.all(this.workers.map((w) => w.close()));
+    await this.sweeper?.stop();
+    await ctx.modelSync.stop();
+    await closeQueues(ctx.queues);
+    await ctx.redis.quit().catch(() => ctx.redis.disconnect());
+    await ctx.db.destroy();
+  }
+}

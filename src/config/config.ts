@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+// Every variable the service reads, with its default. Empty strings count as unset so that
+// `.env.example` can list variables without values.
+const ConfigSchema = z.object({
+  PORT: intIn(0, 65535, 8000),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/noctis'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only')
+    .default('noctis'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MODELS_DIR: z.string().min(1).default('./models'),
+  ACTIVE_MODEL_VERSION: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  WORKER_CONCURRENCY: intIn(1, 256, 4),
+  MAX_EPOCHS_PER_REQUEST: intIn(1, 1_000_000, 20000),
+  MAX_BODY_BYTES: intIn(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
+  JOB_RETENTION_HOURS: intIn(24, 24 * 365, 168),
+  SWEEP_INTERVAL_SECONDS: intIn(1, 3600, 30),
+  SWEEP_STALE_SECONDS: intIn(1, 86400, 60),
+  DB_POOL_SIZE: intIn(1, 200, 10),
+  SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Pure: parses and validates every variable at once; throws ConfigError naming each bad one. */
+export function loadConfig(env: Env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value.trim();
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '?');
+        return `${key}=${JSON.stringify(input[key] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  return Object.freeze(parsed.data);
+}

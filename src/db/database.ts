@@ -1,0 +1,85 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface DevicesTable {
+  id: Generated<string>;
+  external_id: string;
+  name: string | null;
+  model: string | null;
+  firmware: string | null;
+  metadata: Json;
+  created_at: Generated<Date>;
+}
+
+export interface RecordingsTable {
+  id: Generated<string>;
+  device_id: string;
+  started_at: Timestamp;
+  feature_schema_version: string;
+  epoch_seconds: number;
+  metadata: Json;
+  created_at: Generated<Date>;
+}
+
+export interface EpochsTable {
+  recording_id: string;
+  epoch_index: number;
+  ts: Timestamp;
+  features: number[];
+}
+
+export interface PredictionsTable {
+  recording_id: string;
+  epoch_index: number;
+  ts: Timestamp;
+  model_version: string;
+  stage: string;
+  probabilities: number[];
+  created_at: Generated<Date>;
+}
+
+export const JOB_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface JobsTable {
+  id: string;
+  type: string;
+  state: JobState;
+  recording_id: string | null;
+  params: Json;
+  progress: Json;
+  result: ColumnType<unknown, string | null, string | null>;
+  error: ColumnType<unknown, string | null, string | null>;
+  attempts: Generated<number>;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Generated<Date>;
+}
+
+/** The accepted-but-not-yet-stored epochs of one ingest job: the durable half of a 202. */
+export interface IngestPayloadsTable {
+  job_id: string;
+  recording_id: string;
+  epoch_indices: number[];
+  features: Buffer;
+  n_features: number;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  devices: DevicesTable;
+  recordings: RecordingsTable;
+  epochs: EpochsTable;
+  predictions: PredictionsTable;
+  jobs: JobsTable;
+  ingest_payloads: IngestPayloadsTable;
+}
+
+export type DeviceRow = Selectable<DevicesTable>;
+export type NewDevice = Insertable<DevicesTable>;
+export type RecordingRow = Selectable<RecordingsTable>;
+export type NewRecording = Insertable<RecordingsTable>;
+export type JobRow = Selectable<JobsTable>;

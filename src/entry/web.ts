@@ -1,0 +1,3 @@
+import { configOrExit, runApp } from './run.js';
+
+await runApp(configOrExit(), { web: true, worker: false });

@@ -1,0 +1,20 @@
+import { Router } from 'express';
+import type { AppContext } from '../app-context.js';
+import { readiness } from './readiness.js';
+
+export function healthRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const { ready, checks } = await readiness(ctx);
+    const failed = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', failed, checks });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
+    res.send(await ctx.metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,47 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError } from '../errors/app-error.js';
+import type { Logger } from '../logging/logger.js';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  length?: number;
+}
+
+/** Body-parser and JSON errors arrive as plain errors with a `type`; give them stable codes. */
+function fromBodyParser(err: BodyParserError): AppError | null {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new AppError(400, 'invalid_json', 'request body is not valid JSON');
+    case 'entity.too.large':
+      return new AppError(413, 'payload_too_large', `request body exceeds the ${err.limit} byte limit`, { limit: err.limit, length: err.length });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError(415, 'unsupported_media_type', 'request body encoding or charset is not supported');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new AppError(400, 'bad_request', 'request body could not be read');
+    default:
+      return null;
+  }
+}
+
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const appError = err instanceof AppError ? err : fromBodyParser(err as BodyParserError);
+    const log = (req as { log?: Logger }).log ?? logger;
+    if (appError) {
+      if (appError.statusCode >= 500) log.error({ err }, appError.message);
+      res.status(appError.statusCode).json(appError.toJSON());
+      return;
+    }
+    log.error({ err }, 'unhandled error');
+    res.status(500).json(new AppError(500, 'internal_error', 'internal server error').toJSON());
+  };
+}
+
+export const notFoundRoute: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};

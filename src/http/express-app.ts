@@ -1,0 +1,39 @@
+import express, { type Express } from 'express';
+import type { AppContext } from '../app-context.js';
+import { devicesRouter } from '../devices/devices.routes.js';
+import { healthRouter } from '../health/health.routes.js';
+import { ingestRouter } from '../ingest/ingest.routes.js';
+import { jobsRouter } from '../jobs/jobs.routes.js';
+import { modelsRouter } from '../models/models.routes.js';
+import { predictionsRouter } from '../predictions/predictions.routes.js';
+import { recordingsRouter } from '../recordings/recordings.routes.js';
+import { errorMiddleware, notFoundRoute } from './error-middleware.js';
+import { requestContext } from './request-context.js';
+
+export function createExpressApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestContext(ctx.logger, ctx.metrics.httpDuration));
+  app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: true }));
+  app.use(healthRouter(ctx));
+  app.use(devicesRouter(ctx));
+  app.use(recordingsRouter(ctx));
+  app.use(ingestRouter(ctx));
+  app.use(jobsRouter(ctx));
+  app.use(modelsRouter(ctx));
+  app.use(predictionsRouter(ctx));
+  app.use(notFoundRoute);
+  app.use(errorMiddleware(ctx.logger));
+  return app;
+}
+
+/** A worker process's own small server: probes and metrics only. */
+export function createProbeApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter(ctx));
+  app.use(notFoundRoute);
+  app.use(errorMiddleware(ctx.logger));
+  return app;
+}

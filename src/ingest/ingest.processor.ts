@@ -1,0 +1,91 @@
+import { UnrecoverableError } from 'bullmq';
+import type { AppContext } from '../app-context.js';
+import { insertEpochs } from '../epochs/epochs.repository.js';
+import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository.js';
+import type { Logger } from '../logging/logger.js';
+import type { LoadedModel } from '../models/model-loader.js';
+import { upsertPredictions } from '../predictions/predictions.repository.js';
+import { scoreBatch } from '../scoring/softmax.js';
+
+export interface IngestResult {
+  accepted: number;
+  inserted: number;
+  duplicates: number;
+  predicted: number;
+  model_version: string | null;
+}
+
+export function fromBytes(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length / 4);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+/**
+ * Stores one accepted batch: epochs, and predictions of the model active when the job started
+ * (one model for the whole job), the job result and the payload's removal in one transaction.
+ * Re-running after a crash is safe: a finished job returns its stored result.
+ */
+export async function processIngest(ctx: AppContext, jobId: string, log: Logger): Promise<IngestResult> {
+  const model = ctx.registry.active();
+  const job = await markActive(ctx.db, jobId);
+  if (!job) {
+    const finished = await findJob(ctx.db, jobId);
+    if (!finished) throw new UnrecoverableError(`job ${jobId} does not exist`);
+    return finished.result as IngestResult;
+  }
+  const payload = await ctx.db.selectFrom('ingest_payloads').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  const recording = await ctx.db.selectFrom('recordings').selectAll().where('id', '=', job.recording_id!).executeTakeFirst();
+  if (!payload || !recording) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
+
+  const indices = Int32Array.from(payload.epoch_indices);
+  const features = fromBytes(payload.features);
+  const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
+  if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
+  const scores = usable ? scoreBatch(usable.linear, features, indices.length) : null;
+  if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
+
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    const locked = await lockJob(trx, jobId);
+    if (!locked || (locked.state !== 'active' && locked.state !== 'queued')) return locked?.result as IngestResult;
+    const inserted = await insertEpochs(trx, recording, indices, features, payload.n_features);
+    let predicted = 0;
+    if (usable && scores && inserted.length > 0) {
+      predicted = await upsertPredictions(trx, recording, selectRows(usable, indices, scores, inserted), false);
+    }
+    const outcome: IngestResult = {
+      accepted: indices.length,
+      inserted: inserted.length,
+      duplicates: indices.length - inserted.length,
+      predicted,
+      model_version: usable?.version ?? null,
+    };
+    await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+    await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+    return outcome;
+  });
+  ctx.metrics.epochsIngested.inc(result.inserted);
+  ctx.metrics.epochsDuplicate.inc(result.duplicates);
+  if (result.model_version) ctx.metrics.predictionsWritten.inc({ model_version: result.model_version }, result.predicted);
+  return result;
+}
+
+function isCompatible(model: LoadedModel, schemaVersion: string, nFeatures: number): boolean {
+  return model.featureSchemaVersion === schemaVersion && model.linear.nFeatures === nFeatures;
+}
+
+/** The predictions of the epochs this job actually inserted, in one contiguous block. */
+function selectRows(model: LoadedModel, indices: Int32Array, scores: { probabilities: Float32Array; classes: Uint8Array }, inserted: number[]) {
+  const nClasses = model.labels.length;
+  const position = new Map<number, number>();
+  for (let k = 0; k < indices.length; k++) position.set(indices[k]!, k);
+  const probabilities = new Float32Array(inserted.length * nClasses);
+  const classes = new Uint8Array(inserted.length);
+  inserted.forEach((index, row) => {
+    const k = position.get(index)!;
+    probabilities.set(scores.probabilities.subarray(k * nClasses, (k + 1) * nClasses), row * nClasses);
+    classes[row] = scores.classes[k]!;
+  });
+  return { modelVersion: model.version, labels: model.labels, indices: inserted, probabilities, classes };
+}

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import type { AppContext } from '../app-context.js';
+import { conflict, tooLarge, unprocessable } from '../errors/app-error.js';
+import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
+import { decodeEpochList, decodePacked } from '../epochs/features.decoder.js';
+import { requireObjectBody } from '../http/validate.js';
+import { requireRecording } from '../recordings/recordings.routes.js';
+import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
+import { acceptIngest } from './ingest.service.js';
+
+export function ingestRouter(ctx: AppContext): Router {
+  const router = Router();
+  const max = ctx.config.MAX_EPOCHS_PER_REQUEST;
+
+  router.post('/v1/epochs\\:ingest', async (req, res) => {
+    const body = requireObjectBody(req.body);
+    // Counted before validation so an oversized list costs nothing more.
+    if (Array.isArray(body['epochs']) && body['epochs'].length > max) {
+      throw tooLarge('too_many_epochs', `${body['epochs'].length} epochs in one request; the limit is ${max}`, {
+        count: body['epochs'].length,
+        limit: max,
+      });
+    }
+    const packed = 'packed' in body;
+    const envelope = packed
+      ? parseEpochEnvelope(IngestPackedBody, body, 'ingest request')
+      : parseEpochEnvelope(IngestListBody, body, 'ingest request');
+    const recording = await requireRecording(ctx, envelope.recording_id);
+    if (envelope.feature_schema_version !== recording.feature_schema_version) {
+      throw conflict('feature_schema_mismatch', `recording ${recording.id} uses feature schema ${recording.feature_schema_version}, not ${envelope.feature_schema_version}`, {
+        recording_feature_schema_version: recording.feature_schema_version,
+        feature_schema_version: envelope.feature_schema_version,
+      });
+    }
+    const features = ctx.registry.featureSchemas().get(recording.feature_schema_version);
+    if (!features) {
+      throw unprocessable('unknown_feature_schema', `no loaded model declares feature schema ${recording.feature_schema_version}`, {
+        feature_schema_version: recording.feature_schema_version,
+      });
+    }
+    const decoded =
+      'packed' in envelope
+        ? decodePacked(envelope.packed, envelope.start_index, features, max)
+        : decodeEpochList(envelope.epochs, features, { requireIndex: true, maxEpochs: max });
+    res.status(202).json(await acceptIngest(ctx, recording, decoded, features.length));
+  });
+
+  return router;
+}

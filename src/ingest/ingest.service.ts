@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../app-context.js';
+import type { RecordingRow } from '../db/database.js';
+import type { DecodedEpochs } from '../epochs/features.decoder.js';
+import { insertJob } from '../jobs/jobs.repository.js';
+import { jobStatusUrl } from '../jobs/jobs.service.js';
+import { enqueue } from '../queues/queues.js';
+
+export interface Accepted {
+  job_id: string;
+  status_url: string;
+  accepted: number;
+}
+
+/** Packs float32 rows into the little-endian bytes stored in ingest_payloads. */
+export function toBytes(features: Float32Array): Buffer {
+  const bytes = Buffer.allocUnsafe(features.length * 4);
+  for (let i = 0; i < features.length; i++) bytes.writeFloatLE(features[i]!, i * 4);
+  return bytes;
+}
+
+/**
+ * Lands the accepted epochs in PostgreSQL before answering 202: the job row and its payload commit
+ * together, so a 202 survives a lost Redis (the sweeper re-enqueues) and a killed worker (retry).
+ */
+export async function acceptIngest(ctx: AppContext, recording: RecordingRow, decoded: DecodedEpochs, nFeatures: number): Promise<Accepted> {
+  const jobId = randomUUID();
+  await ctx.db.transaction().execute(async (trx) => {
+    await insertJob(trx, {
+      id: jobId,
+      type: 'ingest',
+      recordingId: recording.id,
+      params: { accepted: decoded.count },
+      progress: { done: 0, total: decoded.count },
+    });
+    await trx
+      .insertInto('ingest_payloads')
+      .values({
+        job_id: jobId,
+        recording_id: recording.id,
+        epoch_indices: Array.from(decoded.indices),
+        features: toBytes(decoded.features),
+        n_features: nFeatures,
+      })
+      .execute();
+  });
+  try {
+    await enqueue(ctx.queues, 'ingest', jobId);
+  } catch (err) {
+    // The epochs are durable already; the sweeper will enqueue this job once Redis is back.
+    ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry');
+  }
+  return { job_id: jobId, status_url: jobStatusUrl(jobId), accepted: decoded.count };
+}

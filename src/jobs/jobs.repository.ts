@@ -1,0 +1,111 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, JobRow, JobState } from '../db/database.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewJob {
+  readonly id: string;
+  readonly type: string;
+  readonly recordingId: string | null;
+  readonly params?: Record<string, unknown>;
+  readonly progress?: Record<string, unknown>;
+}
+
+export async function insertJob(db: Db, job: NewJob): Promise<void> {
+  await db
+    .insertInto('jobs')
+    .values({
+      id: job.id,
+      type: job.type,
+      state: 'queued',
+      recording_id: job.recordingId,
+      params: JSON.stringify(job.params ?? {}),
+      progress: JSON.stringify(job.progress ?? {}),
+      result: null,
+      error: null,
+    })
+    .execute();
+}
+
+export async function findJob(db: Db, id: string): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lockJob(trx: Transaction<Database>, id: string): Promise<JobRow | undefined> {
+  return trx.selectFrom('jobs').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** Moves a queued or active job to active; undefined when it already finished (or never existed). */
+export async function markActive(db: Db, id: string): Promise<JobRow | undefined> {
+  return db
+    .updateTable('jobs')
+    .set({
+      state: 'active',
+      started_at: sql`coalesce(started_at, now())`,
+      attempts: sql`attempts + 1`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .where('state', 'in', ['queued', 'active'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function finishJob(
+  db: Db,
+  id: string,
+  state: Extract<JobState, 'completed' | 'failed' | 'cancelled'>,
+  outcome: { result?: unknown; error?: unknown; progress?: unknown },
+): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({
+      state,
+      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
+      ...(outcome.progress === undefined ? {} : { progress: JSON.stringify(outcome.progress) }),
+      finished_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function setProgress(db: Db, id: string, progress: unknown): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ progress: JSON.stringify(progress), updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('state', 'in', ['queued', 'active'])
+    .execute();
+}
+
+/** Unfinished jobs untouched for `staleSeconds`: candidates for re-enqueueing after a lost Redis. */
+export async function findStaleUnfinished(
+  db: Db,
+  staleSeconds: number,
+  limit: number,
+): Promise<Array<Pick<JobRow, 'id' | 'type'>>> {
+  return db
+    .selectFrom('jobs')
+    .select(['id', 'type'])
+    .where('state', 'in', ['queued', 'active'])
+    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+}
+
+export async function touchJobs(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('jobs').set({ updated_at: sql`now()` }).where('id', 'in', ids).execute();
+}
+
+/** Retention: finished jobs older than `hours` are deleted. */
+export async function deleteFinishedBefore(db: Db, hours: number): Promise<number> {
+  const result = await db
+    .deleteFrom('jobs')
+    .where('finished_at', '<', sql<Date>`now() - make_interval(hours => ${hours})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,33 @@
+import type { JobRow } from '../db/database.js';
+
+export interface JobResource {
+  id: string;
+  type: string;
+  state: string;
+  recording_id: string | null;
+  progress: unknown;
+  result: unknown;
+  error: unknown;
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export function toJobResource(row: JobRow): JobResource {
+  return {
+    id: row.id,
+    type: row.type,
+    state: row.state,
+    recording_id: row.recording_id,
+    progress: row.progress,
+    result: row.result ?? null,
+    error: row.error ?? null,
+    attempts: row.attempts,
+    created_at: row.created_at.toISOString(),
+    started_at: row.started_at?.toISOString() ?? null,
+    finished_at: row.finished_at?.toISOString() ?? null,
+  };
+}
+
+export const jobStatusUrl = (id: string): string => `/v1/jobs/${id}`;

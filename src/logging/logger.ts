@@ -1,0 +1,7 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
+  return pino({ level, base: { service: 'noctis', ...base }, timestamp: pino.stdTimeFunctions.isoTime });
+}

@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One registry per app instance: no prom-client global state, so tests can build many apps. */
+export function createMetrics(role: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ role });
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'noctis_http_request_duration_seconds',
+      help: 'HTTP request duration by method, route template and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'noctis_job_duration_seconds',
+      help: 'Job processing time per queue and outcome',
+      labelNames: ['queue', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    epochsIngested: new Counter({
+      name: 'noctis_epochs_ingested_total',
+      help: 'Epochs newly stored by ingest jobs',
+      registers: [registry],
+    }),
+    epochsDuplicate: new Counter({
+      name: 'noctis_epochs_duplicate_total',
+      help: 'Epochs skipped by ingest jobs because they were already stored',
+      registers: [registry],
+    }),
+    predictionsWritten: new Counter({
+      name: 'noctis_predictions_written_total',
+      help: 'Predictions stored, by model version',
+      labelNames: ['model_version'] as const,
+      registers: [registry],
+    }),
+    scoringBatchSize: new Histogram({
+      name: 'noctis_scoring_batch_epochs',
+      help: 'Epochs per scoring batch',
+      buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000],
+      registers: [registry],
+    }),
+    activeModel: new Gauge({
+      name: 'noctis_active_model_info',
+      help: 'The active model version of this process (value 1)',
+      labelNames: ['model_version'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** Marks `version` as the only active model version on the info gauge. */
+export function setActiveModel(metrics: Metrics, version: string | null): void {
+  metrics.activeModel.reset();
+  if (version) metrics.activeModel.set({ model_version: version }, 1);
+}

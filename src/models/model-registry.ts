@@ -1,0 +1,147 @@
+import { readdir } from 'node:fs/promises';
+import type { Logger } from '../logging/logger.js';
+import { AppError, notFound, unprocessable } from '../errors/app-error.js';
+import { isValidVersionName, loadModelFolder, ModelLoadError, type LoadedModel } from './model-loader.js';
+
+export interface RegistrySnapshot {
+  readonly models: ReadonlyMap<string, LoadedModel>;
+  /** Folders that failed validation, with the reason; listed, never used. */
+  readonly broken: ReadonlyMap<string, string>;
+  readonly active: LoadedModel | null;
+  readonly activeError: string | null;
+}
+
+export interface ReloadOutcome {
+  readonly active: LoadedModel;
+  readonly previousVersion: string | null;
+}
+
+const EMPTY: RegistrySnapshot = { models: new Map(), broken: new Map(), active: null, activeError: 'not loaded yet' };
+
+/**
+ * Holds an immutable snapshot of the model folders. A reload builds a whole new snapshot and swaps
+ * it in one assignment, so a caller that took `active()` keeps scoring with that model.
+ */
+export class ModelRegistry {
+  private snapshot: RegistrySnapshot = EMPTY;
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly modelsDir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  current(): RegistrySnapshot {
+    return this.snapshot;
+  }
+
+  active(): LoadedModel | null {
+    return this.snapshot.active;
+  }
+
+  requireActive(): LoadedModel {
+    const active = this.snapshot.active;
+    if (!active) {
+      throw new AppError(503, 'model_unavailable', 'no active model is loaded', { reason: this.snapshot.activeError });
+    }
+    return active;
+  }
+
+  /** A loaded version, or the active one when `version` is undefined; 404/422 otherwise. */
+  resolve(version: string | undefined): LoadedModel {
+    if (version === undefined) return this.requireActive();
+    const model = this.snapshot.models.get(version);
+    if (model) return model;
+    const broken = this.snapshot.broken.get(version);
+    if (broken !== undefined) throw unprocessable('invalid_model', `model ${version} is invalid: ${broken}`, { version, reason: broken });
+    throw notFound('model_not_found', `model version ${version} does not exist`, { version });
+  }
+
+  /** Feature names of every schema version some loaded model declares. */
+  featureSchemas(): ReadonlyMap<string, readonly string[]> {
+    const schemas = new Map<string, readonly string[]>();
+    for (const model of this.snapshot.models.values()) schemas.set(model.featureSchemaVersion, model.features);
+    return schemas;
+  }
+
+  /** Start-up load: a broken active model leaves the registry without an active one (not ready). */
+  async load(activeVersion: string | undefined): Promise<void> {
+    const scanned = await this.scan();
+    const pick = activeVersion ?? bestByKappa(scanned.models);
+    let active: LoadedModel | null = null;
+    let activeError: string | null = null;
+    if (pick === undefined) activeError = `no valid model in ${this.modelsDir}`;
+    else if (scanned.models.has(pick)) active = scanned.models.get(pick)!;
+    else activeError = scanned.broken.get(pick) ?? `model version ${pick} does not exist in ${this.modelsDir}`;
+    this.snapshot = { ...scanned, active, activeError };
+    if (active) this.logger.info({ model_version: active.version }, 'active model loaded');
+    else this.logger.error({ model_version: pick, reason: activeError }, 'no active model');
+  }
+
+  /**
+   * Re-reads the folders and switches to `version` (default: the configured or best one). On any
+   * error the previous snapshot stays in force.
+   */
+  reload(version: string | undefined): Promise<ReloadOutcome> {
+    const run = this.reloading.then(() => this.reloadNow(version));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(version: string | undefined): Promise<ReloadOutcome> {
+    const scanned = await this.scan();
+    const pick = version ?? bestByKappa(scanned.models);
+    if (pick === undefined) throw notFound('model_not_found', `no valid model in ${this.modelsDir}`);
+    const broken = scanned.broken.get(pick);
+    if (broken !== undefined) throw unprocessable('invalid_model', `model ${pick} is invalid: ${broken}`, { version: pick, reason: broken });
+    const active = scanned.models.get(pick);
+    if (!active) throw notFound('model_not_found', `model version ${pick} does not exist`, { version: pick });
+    const previousVersion = this.snapshot.active?.version ?? null;
+    this.snapshot = { ...scanned, active, activeError: null };
+    this.logger.info({ model_version: active.version, previous_version: previousVersion }, 'model reloaded');
+    return { active, previousVersion };
+  }
+
+  private async scan(): Promise<Pick<RegistrySnapshot, 'models' | 'broken'>> {
+    const models = new Map<string, LoadedModel>();
+    const broken = new Map<string, string>();
+    let entries: string[] = [];
+    try {
+      entries = (await readdir(this.modelsDir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort();
+    } catch (err) {
+      this.logger.error({ err, models_dir: this.modelsDir }, 'cannot read the models directory');
+    }
+    const schemaOwners = new Map<string, LoadedModel>();
+    for (const version of entries) {
+      if (!isValidVersionName(version)) continue;
+      try {
+        const model = await loadModelFolder(this.modelsDir, version);
+        const owner = schemaOwners.get(model.featureSchemaVersion);
+        if (owner && owner.features.join('\u0000') !== model.features.join('\u0000')) {
+          throw new ModelLoadError(version, `feature schema ${model.featureSchemaVersion} lists different features than in model ${owner.version}`);
+        }
+        schemaOwners.set(model.featureSchemaVersion, model);
+        models.set(version, model);
+      } catch (err) {
+        const reason = err instanceof ModelLoadError ? err.message : `unexpected error: ${(err as Error).message}`;
+        broken.set(version, reason);
+        this.logger.warn({ model_version: version, reason }, 'model folder is invalid');
+      }
+    }
+    return { models, broken };
+  }
+}
+
+/** Without ACTIVE_MODEL_VERSION the version with the best cross-validated kappa is active. */
+function bestByKappa(models: ReadonlyMap<string, LoadedModel>): string | undefined {
+  let best: { version: string; kappa: number } | undefined;
+  for (const model of models.values()) {
+    const evaluation = model.metadata['evaluation'] as { cohen_kappa?: unknown } | undefined;
+    const kappa = typeof evaluation?.cohen_kappa === 'number' ? evaluation.cohen_kappa : -Infinity;
+    if (!best || kappa > best.kappa) best = { version: model.version, kappa };
+  }
+  return best?.version;
+}

@@ -1,0 +1,64 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import { ConfigError, type Config } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
+import { validate } from '../http/validate.js';
+import { setActiveModel } from '../metrics/metrics.js';
+import type { LoadedModel } from './model-loader.js';
+
+export const ReloadBody = z.strictObject({ version: z.string().min(1).max(64).optional() });
+
+export function toModelResource(model: LoadedModel, activeVersion: string | null) {
+  return {
+    version: model.version,
+    active: model.version === activeVersion,
+    feature_schema_version: model.featureSchemaVersion,
+    features: model.features,
+    labels: model.labels,
+    transforms: model.transforms,
+    metadata: model.metadata,
+    loaded_at: model.loadedAt.toISOString(),
+  };
+}
+
+export function modelsRouter(ctx: AppContext): Router {
+  const router = Router();
+
+  router.get('/v1/models', (_req, res) => {
+    const snapshot = ctx.registry.current();
+    const active = snapshot.active?.version ?? null;
+    res.json({
+      active_version: active,
+      models: [...snapshot.models.values()].map((m) => toModelResource(m, active)),
+      invalid: [...snapshot.broken.entries()].map(([version, error]) => ({ version, error })),
+    });
+  });
+
+  router.get('/v1/models/:version', (req, res) => {
+    const model = ctx.registry.resolve(req.params.version);
+    res.json(toModelResource(model, ctx.registry.active()?.version ?? null));
+  });
+
+  router.post('/v1/models/reload', async (req, res) => {
+    const body = validate(ReloadBody, req.body ?? {}, 'reload request');
+    let config: Config;
+    try {
+      config = ctx.readConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) throw new AppError(500, 'invalid_configuration', err.message, { problems: err.problems });
+      throw err;
+    }
+    const outcome = await ctx.registry.reload(body.version ?? config.ACTIVE_MODEL_VERSION);
+    setActiveModel(ctx.metrics, outcome.active.version);
+    const processes = await ctx.modelSync.broadcast(outcome.active.version, config.ACTIVE_MODEL_VERSION);
+    res.json({
+      active_version: outcome.active.version,
+      previous_version: outcome.previousVersion,
+      loaded_at: outcome.active.loadedAt.toISOString(),
+      processes,
+    });
+  });
+
+  return router;
+}

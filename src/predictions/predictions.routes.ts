@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { AppContext } from '../app-context.js';
+import { conflict, tooLarge } from '../errors/app-error.js';
+import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
+import { decodeEpochList } from '../epochs/features.decoder.js';
+import { parseQuery } from '../http/query.js';
+import { requireObjectBody, validate } from '../http/validate.js';
+import { insertJob } from '../jobs/jobs.repository.js';
+import { jobStatusUrl } from '../jobs/jobs.service.js';
+import type { LoadedModel } from '../models/model-loader.js';
+import { enqueue } from '../queues/queues.js';
+import { requireRecording } from '../recordings/recordings.routes.js';
+import { epochTime, toIndexRange } from '../recordings/time-range.js';
+import { scoreBatch } from '../scoring/softmax.js';
+import type { PredictParams } from './predict.processor.js';
+import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
+import { listPredictions } from './predictions.repository.js';
+
+function requireSchema(model: LoadedModel, version: string): void {
+  if (model.featureSchemaVersion !== version) {
+    throw conflict('feature_schema_mismatch', `model ${model.version} uses feature schema ${model.featureSchemaVersion}, not ${version}`, {
+      model_version: model.version,
+      model_feature_schema_version: model.featureSchemaVersion,
+      feature_schema_version: version,
+    });
+  }
+}
+
+const round = (values: Float32Array): number[] => Array.from(values, (v) => Math.round(v * 1e7) / 1e7);
+
+export function predictionsRouter(ctx: AppContext): Router {
+  const router = Router();
+
+  router.post('/v1/predict', async (req, res) => {
+    const body = requireObjectBody(req.body);
+    if ('recording_id' in body) {
+      const params = validate(RecordingPredictBody, body, 'predict request');
+      const recording = await requireRecording(ctx, params.recording_id);
+      const model = ctx.registry.resolve(params.model_version);
+      requireSchema(model, recording.feature_schema_version);
+      const range = toIndexRange(new Date(recording.started_at), recording.epoch_seconds, params.from, params.to);
+      const jobId = randomUUID();
+      const jobParams: PredictParams = { model_version: model.version, from_index: range.fromIndex, to_index: range.toIndex };
+      await insertJob(ctx.db, { id: jobId, type: 'predict', recordingId: recording.id, params: { ...jobParams } });
+      await enqueue(ctx.queues, 'predict', jobId).catch((err: unknown) => req.log.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
+      res.status(202).json({ job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version });
+      return;
+    }
+    if (Array.isArray(body['epochs']) && body['epochs'].length > MAX_INLINE_PREDICT_EPOCHS) {
+      throw tooLarge('too_many_epochs', `${body['epochs'].length} epochs in one inline predict; the limit is ${MAX_INLINE_PREDICT_EPOCHS}`, {
+        count: body['epochs'].length,
+        limit: MAX_INLINE_PREDICT_EPOCHS,
+      });
+    }
+    const input = parseEpochEnvelope(InlinePredictBody, body, 'predict request');
+    const model = ctx.registry.resolve(input.model_version);
+    requireSchema(model, input.feature_schema_version);
+    const decoded = decodeEpochList(input.epochs, model.features, { requireIndex: false, maxEpochs: MAX_INLINE_PREDICT_EPOCHS });
+    const scores = scoreBatch(model.linear, decoded.features, decoded.count);
+    ctx.metrics.scoringBatchSize.observe(decoded.count);
+    const k = model.labels.length;
+    res.json({
+      model_version: model.version,
+      labels: model.labels,
+      predictions: Array.from(decoded.indices, (epochIndex, i) => ({
+        epoch_index: epochIndex,
+        stage: model.labels[scores.classes[i]!],
+        probabilities: round(scores.probabilities.subarray(i * k, (i + 1) * k)),
+      })),
+    });
+  });
+
+  router.get('/v1/recordings/:id/predictions', async (req, res) => {
+    const query = parseQuery(ListPredictionsQuery, req.query);
+    const recording = await requireRecording(ctx, req.params.id);
+    const model = ctx.registry.resolve(query.model_version);
+    const started = new Date(recording.started_at);
+    const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
+    const rows = await listPredictions(ctx.db, recording.id, model.version, range);
+    res.json({
+      model_version: model.version,
+      labels: model.labels,
+      items: rows.map((r) => ({
+        epoch_index: r.epoch_index,
+        ts: epochTime(started, recording.epoch_seconds, r.epoch_index),
+        stage: r.stage,
+        probabilities: r.probabilities,
+      })),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,56 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { AppContext } from '../app-context.js';
+import { finishJob } from '../jobs/jobs.repository.js';
+import type { Logger } from '../logging/logger.js';
+import { bullPrefix, type JobPayloads, type QueueName } from './queues.js';
+
+export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, log: Logger, job: Job<JobPayloads[K]>) => Promise<unknown>;
+
+/**
+ * A BullMQ worker whose job state lives in PostgreSQL: the processor writes results, and this
+ * wrapper records the final failure once retries are exhausted or the error is permanent.
+ */
+export function createWorker<K extends QueueName>(ctx: AppContext, name: K, processor: Processor<K>, concurrency: number): Worker<JobPayloads[K]> {
+  // Blocking commands need their own connection, which must wait out Redis outages, not fail.
+  const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  connection.on('error', (err) => ctx.logger.debug({ err, queue: name }, 'worker redis error'));
+  const worker = new Worker<JobPayloads[K]>(
+    name,
+    async (job) => {
+      const jobId = job.data.jobId;
+      const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
+      const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
+      try {
+        const result = await processor(ctx, jobId, log, job);
+        timer({ outcome: 'completed' });
+        log.info('job completed');
+        return result;
+      } catch (err) {
+        timer({ outcome: 'failed' });
+        const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        log.warn({ err, final }, 'job attempt failed');
+        if (final) {
+          await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).catch(
+            (dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure; the sweeper will see the job again'),
+          );
+        }
+        throw err;
+      }
+    },
+    {
+      connection,
+      prefix: bullPrefix(ctx.config.QUEUE_PREFIX),
+      concurrency,
+      // A long re-score chunk must not lose its lock; the processors also yield between batches.
+      lockDuration: 60_000,
+    },
+  );
+  worker.on('error', (err) => ctx.logger.warn({ err, queue: name }, 'worker error'));
+  // BullMQ leaves a connection it was handed open; this one belongs to the worker alone.
+  const close = worker.close.bind(worker);
+  worker.close = async (force?: boolean) => {
+    await close(force);
+    await connection.quit().catch(() => connection.disconnect());
+  };
+  return worker;
+}

@@ -1,0 +1,41 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, RecordingRow } from '../db/database.js';
+
+export interface RecordingFields {
+  readonly device_id: string;
+  readonly started_at: string;
+  readonly feature_schema_version: string;
+  readonly epoch_seconds: number;
+  readonly metadata: Record<string, unknown>;
+}
+
+export async function insertRecording(db: Kysely<Database>, fields: RecordingFields): Promise<RecordingRow> {
+  return db
+    .insertInto('recordings')
+    .values({ ...fields, metadata: JSON.stringify(fields.metadata) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findRecording(db: Kysely<Database>, id: string): Promise<RecordingRow | undefined> {
+  return db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface EpochStats {
+  epoch_count: number;
+  first_epoch_index: number | null;
+  last_epoch_index: number | null;
+}
+
+export async function epochStats(db: Kysely<Database>, recordingId: string): Promise<EpochStats> {
+  const row = await db
+    .selectFrom('epochs')
+    .select([
+      sql<number>`count(*)::int`.as('epoch_count'),
+      sql<number | null>`min(epoch_index)`.as('first_epoch_index'),
+      sql<number | null>`max(epoch_index)`.as('last_epoch_index'),
+    ])
+    .where('recording_id', '=', recordingId)
+    .executeTakeFirstOrThrow();
+  return row;
+}

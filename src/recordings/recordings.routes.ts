@@ -1,0 +1,105 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import type { RecordingRow } from '../db/database.js';
+import { notFound, unprocessable } from '../errors/app-error.js';
+import { parseUuid } from '../http/params.js';
+import { IsoTimestamp, parseQuery } from '../http/query.js';
+import { requireObjectBody, validate } from '../http/validate.js';
+import { findDevice } from '../devices/devices.repository.js';
+import { listEpochs } from '../epochs/epochs.repository.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { epochStats, findRecording, insertRecording } from './recordings.repository.js';
+import { epochTime, toIndexRange } from './time-range.js';
+
+export const CreateRecordingBody = z.strictObject({
+  device_id: z.string().min(1),
+  started_at: IsoTimestamp,
+  feature_schema_version: z.string().min(1).max(200),
+  epoch_seconds: z.number().int().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ListEpochsQuery = z.strictObject({
+  from: IsoTimestamp.optional(),
+  to: IsoTimestamp.optional(),
+  limit: z.coerce.number().int().min(1).max(10000).default(1000),
+  cursor: z.string().max(200).optional(),
+});
+
+export function toRecordingResource(row: RecordingRow) {
+  return {
+    id: row.id,
+    device_id: row.device_id,
+    started_at: new Date(row.started_at).toISOString(),
+    feature_schema_version: row.feature_schema_version,
+    epoch_seconds: row.epoch_seconds,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** Loads a recording by path id or answers 404 recording_not_found. */
+export async function requireRecording(ctx: AppContext, rawId: unknown): Promise<RecordingRow> {
+  const id = parseUuid(rawId, 'recording_not_found', 'recording');
+  const row = await findRecording(ctx.db, id);
+  if (!row) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
+  return row;
+}
+
+export function recordingsRouter(ctx: AppContext): Router {
+  const router = Router();
+
+  router.post('/v1/recordings', async (req, res) => {
+    const body = validate(CreateRecordingBody, requireObjectBody(req.body), 'recording');
+    const epochSeconds = body.epoch_seconds ?? 30;
+    if (epochSeconds !== 30) {
+      throw unprocessable('invalid_epoch_seconds', `epoch_seconds must be 30, got ${epochSeconds}`, { epoch_seconds: epochSeconds });
+    }
+    const schemas = ctx.registry.featureSchemas();
+    if (!schemas.has(body.feature_schema_version)) {
+      throw unprocessable('unknown_feature_schema', `no model declares feature schema ${body.feature_schema_version}`, {
+        feature_schema_version: body.feature_schema_version,
+        known: [...schemas.keys()],
+      });
+    }
+    const deviceId = parseUuid(body.device_id, 'device_not_found', 'device');
+    if (!(await findDevice(ctx.db, deviceId))) {
+      throw notFound('device_not_found', `device ${deviceId} does not exist`, { device_id: deviceId });
+    }
+    const row = await insertRecording(ctx.db, {
+      device_id: deviceId,
+      started_at: new Date(body.started_at).toISOString(),
+      feature_schema_version: body.feature_schema_version,
+      epoch_seconds: epochSeconds,
+      metadata: body.metadata ?? {},
+    });
+    res.status(201).json(toRecordingResource(row));
+  });
+
+  router.get('/v1/recordings/:id', async (req, res) => {
+    const row = await requireRecording(ctx, req.params.id);
+    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, row.id)) });
+  });
+
+  router.get('/v1/recordings/:id/epochs', async (req, res) => {
+    const query = parseQuery(ListEpochsQuery, req.query);
+    const recording = await requireRecording(ctx, req.params.id);
+    const started = new Date(recording.started_at);
+    const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
+    const after = query.cursor === undefined ? -1 : decodeCursor(query.cursor);
+    const rows = await listEpochs(ctx.db, recording.id, {
+      fromIndex: Math.max(range.fromIndex, after + 1),
+      toIndex: range.toIndex,
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({
+      items: page.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), features: r.features })),
+      next_cursor: rows.length > query.limit && last ? encodeCursor(last.epoch_index) : null,
+    });
+  });
+
+  return router;
+}
