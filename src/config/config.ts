@@ -25,6 +25,7 @@ const ConfigSchema = z.object({
   JOB_RETENTION_HOURS: intIn(24, 24 * 365, 168),
   SWEEP_INTERVAL_SECONDS: intIn(1, 3600, 30),
   SWEEP_STALE_SECONDS: intIn(1, 86400, 60),
+  JOB_LOCK_SECONDS: intIn(1, 3600, 60),
   DB_POOL_SIZE: intIn(1, 200, 10),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
 });

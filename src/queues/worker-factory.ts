@@ -41,8 +41,10 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
       connection,
       prefix: bullPrefix(ctx.config.QUEUE_PREFIX),
       concurrency,
-      // A long re-score chunk must not lose its lock; the processors also yield between batches.
-      lockDuration: 60_000,
+      // A killed worker's jobs come back after the lock expires; processors yield between batches
+      // so a live worker always renews its lock in time.
+      lockDuration: ctx.config.JOB_LOCK_SECONDS * 1000,
+      stalledInterval: ctx.config.JOB_LOCK_SECONDS * 1000,
     },
   );
   worker.on('error', (err) => ctx.logger.warn({ err, queue: name }, 'worker error'));

@@ -1,0 +1,163 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createDb, type DbHandle } from '../../src/db/connection.js';
+import { request, waitForJob } from '../helpers/http.js';
+import { spawnEntry, startRedis, waitUntil, type ChildHandle } from '../helpers/processes.js';
+import { FEATURE_SCHEMA_VERSION, loadNight, listSubjects, packRows } from '../helpers/sleep-data.js';
+import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
+
+async function newRecording(baseUrl: string, externalId: string): Promise<string> {
+  const device = await request(baseUrl, 'POST', '/v1/devices', { external_id: externalId });
+  const recording = await request(baseUrl, 'POST', '/v1/recordings', {
+    device_id: device.body.id,
+    started_at: '2026-11-25T22:00:00Z',
+    feature_schema_version: FEATURE_SCHEMA_VERSION,
+  });
+  expect(recording.status).toBe(201);
+  return recording.body.id as string;
+}
+
+async function countRows(handle: DbHandle, table: 'epochs' | 'predictions', recordingId: string): Promise<number> {
+  const row = await handle.db
+    .selectFrom(table)
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('recording_id', '=', recordingId)
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+describe('a worker killed with SIGKILL in the middle of ingest jobs', () => {
+  let env: TestEnv;
+  let api: RunningApp;
+  let handle: DbHandle;
+  const workers: ChildHandle[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    api = await startTestApp(env, { roles: { web: true, worker: false } });
+    handle = createDb(env.database.url, 2);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill()));
+    await api.stop();
+    await handle.db.destroy();
+    await env.dispose();
+  });
+
+  it('loses nothing and duplicates nothing: every accepted epoch is stored exactly once', async () => {
+    // Big synthetic nights so that jobs are still inside their transaction when the kill lands.
+    const perJob = 20_000;
+    const rows = Array.from({ length: perJob }, (_, i) => [(i * 7) % 300, 0.3 + (i % 50) / 100, Math.cos(i / 500), i / 120, (i % 97) / 97]);
+    const packed = packRows(rows);
+    const recordings: string[] = [];
+    const jobs: string[] = [];
+    for (let r = 0; r < 8; r++) {
+      const id = await newRecording(api.baseUrl, `kill-${r}`);
+      recordings.push(id);
+      const res = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', { recording_id: id, feature_schema_version: FEATURE_SCHEMA_VERSION, start_index: 0, packed });
+      expect(res.status).toBe(202);
+      jobs.push(res.body.job_id as string);
+    }
+
+    const workerEnv = env.env({ JOB_LOCK_SECONDS: '2', WORKER_CONCURRENCY: '2' });
+    const first = spawnEntry('workers/main.ts', workerEnv);
+    workers.push(first);
+    let activeAtKill: string[] = [];
+    await waitUntil('a job to be active in the first worker', async () => {
+      const active = await handle.db.selectFrom('jobs').select('id').where('state', '=', 'active').execute();
+      activeAtKill = active.map((j) => j.id);
+      return activeAtKill.length > 0;
+    }, 60_000, 20);
+    expect(await first.kill('SIGKILL')).toBe('SIGKILL');
+
+    const second = spawnEntry('workers/main.ts', workerEnv);
+    workers.push(second);
+    const results = await Promise.all(jobs.map((id) => waitForJob(api.baseUrl, id, 120_000)));
+
+    for (const job of results) {
+      expect(job.state).toBe('completed');
+      expect(job.result.accepted).toBe(perJob);
+      expect(job.result.inserted + job.result.duplicates).toBe(perJob);
+    }
+    for (const id of recordings) {
+      expect(await countRows(handle, 'epochs', id)).toBe(perJob);
+      expect(await countRows(handle, 'predictions', id)).toBe(perJob);
+    }
+    // Each recording got exactly one job, so exactly-once means every job inserted everything.
+    expect(results.map((j) => j.result.inserted)).toEqual(jobs.map(() => perJob));
+    const retried = results.filter((j) => activeAtKill.includes(j.id) && j.attempts >= 2);
+    expect(retried.length).toBeGreaterThan(0);
+    const payloads = await handle.db.selectFrom('ingest_payloads').select('job_id').execute();
+    expect(payloads).toEqual([]);
+  }, 180_000);
+});
+
+describe('Redis restarted empty after ingests were acknowledged', () => {
+  let env: TestEnv;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const apps: RunningApp[] = [];
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    redis = await startRedis();
+    handle = createDb(env.database.url, 2);
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await redis.stop();
+    await handle.db.destroy();
+    await env.dispose();
+  });
+  afterEach(() => undefined);
+
+  it('re-enqueues the lost jobs and stores every accepted epoch', async () => {
+    const redisEnv = { REDIS_URL: redis.url, SWEEP_INTERVAL_SECONDS: '1', SWEEP_STALE_SECONDS: '1' };
+    const api = await startTestApp(env, { roles: { web: true, worker: false }, env: redisEnv });
+    apps.push(api);
+    const subjects = listSubjects().slice(0, 3);
+    const accepted: Array<{ recording: string; job: string; count: number }> = [];
+    for (const subject of subjects) {
+      const night = loadNight(subject);
+      const recording = await newRecording(api.baseUrl, `redis-${subject}`);
+      const res = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', {
+        recording_id: recording,
+        feature_schema_version: FEATURE_SCHEMA_VERSION,
+        epochs: night.indices.map((epoch_index, k) => ({ epoch_index, features: night.features[k] })),
+      });
+      expect(res.status).toBe(202);
+      accepted.push({ recording, job: res.body.job_id, count: night.indices.length });
+    }
+    expect(await api.app.ctx.queues.ingest.getJobCountByTypes('waiting')).toBe(3);
+
+    // The restart loses every queued job: only PostgreSQL still knows about them.
+    const port = redis.port;
+    await redis.stop();
+    // While Redis is down an ingest is still accepted: its epochs are durable before the 202.
+    const lateNight = loadNight(listSubjects()[3]!);
+    const lateRecording = await newRecording(api.baseUrl, 'redis-late').catch(() => null);
+    expect(lateRecording).not.toBeNull();
+    const late = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', {
+      recording_id: lateRecording,
+      feature_schema_version: FEATURE_SCHEMA_VERSION,
+      start_index: 0,
+      packed: packRows(lateNight.features),
+    });
+    expect(late.status).toBe(202);
+    accepted.push({ recording: lateRecording!, job: late.body.job_id, count: lateNight.indices.length });
+
+    redis = await startRedis(port);
+    await waitUntil('the API to reconnect', async () => (await request(api.baseUrl, 'GET', '/readyz')).status === 200, 30_000, 200);
+    expect(await api.app.ctx.queues.ingest.getJobCountByTypes('waiting', 'active', 'completed')).toBe(0);
+
+    const worker = await startTestApp(env, { roles: { web: false, worker: true }, env: redisEnv });
+    apps.push(worker);
+    for (const { recording, job, count } of accepted) {
+      const done = await waitForJob(api.baseUrl, job, 60_000);
+      expect(done.state).toBe('completed');
+      expect(done.result.inserted).toBe(count);
+      expect(await countRows(handle, 'epochs', recording)).toBe(count);
+      expect(await countRows(handle, 'predictions', recording)).toBe(count);
+    }
+  }, 120_000);
+});
