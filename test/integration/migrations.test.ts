@@ -1,0 +1,80 @@
+import { sql, type Kysely } from 'kysely';
+import { NO_MIGRATIONS } from 'kysely/migration';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type DbHandle } from '../../src/db/connection.js';
+import { createMigrator, migrateToLatest } from '../../src/db/migrator.js';
+import { migrations } from '../../migrations/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+// The plain-PostgreSQL counterpart of timescaledb.test.ts, on the test server (the local PostgreSQL,
+// or whatever INTEGRATION_TEST_DATABASE_URL names).
+const MIGRATOR_TABLES = ['kysely_migration', 'kysely_migration_lock'];
+
+async function publicTables(db: Kysely<any>): Promise<string[]> {
+  const { rows } = await sql<{ tablename: string }>`
+    SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename COLLATE "C"`.execute(db);
+  return rows.map((r) => r.tablename);
+}
+
+describe('migrations on the test PostgreSQL server', () => {
+  let database: TestDatabase;
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(false);
+    handle = createDb(database.url, 1);
+  });
+
+  afterAll(async () => {
+    await handle?.db.destroy();
+    await database?.drop();
+  });
+
+  it('migrates a fresh database to the latest version', async () => {
+    const result = await migrateToLatest(handle.db);
+    expect(result.results?.map((r) => [r.migrationName, r.status])).toEqual(
+      Object.keys(migrations).map((name) => [name, 'Success']),
+    );
+    expect(await publicTables(handle.db)).toEqual(
+      ['devices', 'epochs', 'ingest_payloads', 'jobs', ...MIGRATOR_TABLES, 'predictions', 'recordings'].sort(),
+    );
+  });
+
+  it('leaves epochs and predictions plain tables when the server does not offer timescaledb', async (ctx) => {
+    const { rows: offered } = await sql`
+      SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`.execute(handle.db);
+    if (offered.length > 0) ctx.skip('this server offers timescaledb; timescaledb.test.ts covers that case');
+    const { rows: extension } = await sql`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`.execute(handle.db);
+    expect(extension).toEqual([]);
+    const { rows } = await sql<{ relname: string; relkind: string; children: number }>`
+      SELECT c.relname, c.relkind::text AS relkind,
+             (SELECT count(*)::int FROM pg_inherits i WHERE i.inhparent = c.oid) AS children
+      FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN ('epochs', 'predictions')
+      ORDER BY c.relname`.execute(handle.db);
+    expect(rows).toEqual([
+      { relname: 'epochs', relkind: 'r', children: 0 },
+      { relname: 'predictions', relkind: 'r', children: 0 },
+    ]);
+  });
+
+  it('does nothing when migrated again', async () => {
+    const before = await publicTables(handle.db);
+    const result = await migrateToLatest(handle.db);
+    expect(result.results).toEqual([]);
+    expect(await publicTables(handle.db)).toEqual(before);
+  });
+
+  it('migrates all the way down to no tables but the migrator bookkeeping, and back up', async () => {
+    const down = await createMigrator(handle.db).migrateTo(NO_MIGRATIONS);
+    expect(down.error).toBeUndefined();
+    expect(down.results?.map((r) => [r.direction, r.status])).toEqual(
+      Object.keys(migrations).map(() => ['Down', 'Success']),
+    );
+    expect(await publicTables(handle.db)).toEqual(MIGRATOR_TABLES);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM kysely_migration`.execute(handle.db);
+    expect(rows[0]!.n).toBe(0);
+
+    const up = await migrateToLatest(handle.db);
+    expect(up.results).toHaveLength(Object.keys(migrations).length);
+  });
+});
