@@ -1,4 +1,4 @@
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import * as createCoreTables from './2026_11_26_0001_create_core_tables.js';
 import * as createPredictions from './2026_11_26_0002_create_predictions.js';
 

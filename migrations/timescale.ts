@@ -1,21 +1,21 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Creates the timescaledb extension when the server offers it. The attempt runs in a savepoint
- * because an extension that is installed but not preloaded fails CREATE EXTENSION, and that must
- * not abort the migration on plain PostgreSQL.
+ * Creates the timescaledb extension when the server offers it; plain PostgreSQL skips it. A server
+ * that offers the extension but cannot create it (not in shared_preload_libraries, no privilege)
+ * fails the migration: quietly building plain tables there could never be undone by a later fix.
  */
 export async function ensureTimescale(db: Kysely<any>): Promise<boolean> {
   const available = await sql<{ ok: number }>`
     SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'timescaledb'`.execute(db);
-  if (available.rows.length > 0) {
-    await sql`SAVEPOINT noctis_timescaledb`.execute(db);
-    try {
-      await sql`CREATE EXTENSION IF NOT EXISTS timescaledb`.execute(db);
-      await sql`RELEASE SAVEPOINT noctis_timescaledb`.execute(db);
-    } catch {
-      await sql`ROLLBACK TO SAVEPOINT noctis_timescaledb`.execute(db);
-    }
+  if (available.rows.length === 0) return false;
+  try {
+    await sql`CREATE EXTENSION IF NOT EXISTS timescaledb`.execute(db);
+  } catch (err) {
+    throw new Error(
+      `the server offers timescaledb but CREATE EXTENSION failed (${(err as Error).message}); ` +
+        `add timescaledb to shared_preload_libraries, or remove the extension package to run on plain PostgreSQL`,
+    );
   }
   return hasTimescale(db);
 }

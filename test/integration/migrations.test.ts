@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { NO_MIGRATIONS } from 'kysely/migration';
+import { NO_MIGRATIONS } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { createMigrator, migrateToLatest } from '../../src/db/migrator.js';
