@@ -16,6 +16,7 @@ import { ModelSync } from './models/model-sync.js';
 import { processPredict } from './predictions/predict.processor.js';
 import { closeQueues, createQueues } from './queues/queues.js';
 import { createWorker } from './queues/worker-factory.js';
+import { waitForRedis } from './queues/redis-ready.js';
 
 export interface AppOptions {
   readonly config: Config;
@@ -71,7 +72,7 @@ export class App {
 
   private async startNow(): Promise<void> {
     const { ctx, options } = this;
-    await ctx.redis.connect().catch((err: unknown) => ctx.logger.warn({ err }, 'redis not reachable at start; readiness will say so'));
+    if (!(await waitForRedis(ctx.redis, 5000))) ctx.logger.warn('redis not reachable at start; readiness will say so');
     await ctx.registry.load(await ctx.modelSync.startupVersion(ctx.config.ACTIVE_MODEL_VERSION));
     setActiveModel(ctx.metrics, ctx.registry.active()?.version ?? null);
     await ctx.modelSync.start().catch((err: unknown) => ctx.logger.warn({ err }, 'model sync not subscribed'));

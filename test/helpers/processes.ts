@@ -61,6 +61,7 @@ export async function startRedis(port?: number): Promise<{ url: string; port: nu
   const { Redis } = await import('ioredis');
   await waitUntil('redis-server to answer', async () => {
     const probe = new Redis(p, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
     try {
       await probe.connect();
       return (await probe.ping()) === 'PONG';
