@@ -40,6 +40,15 @@ export interface PredictionsTable {
   created_at: Generated<Date>;
 }
 
+/** Ground-truth stages (AASM names) of scored epochs. */
+export interface LabelsTable {
+  recording_id: string;
+  epoch_index: number;
+  stage: string;
+  ts: Timestamp;
+  updated_at: Generated<Date>;
+}
+
 export const JOB_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -76,6 +85,7 @@ export interface Database {
   predictions: PredictionsTable;
   jobs: JobsTable;
   ingest_payloads: IngestPayloadsTable;
+  labels: LabelsTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'invalid_configuration',
   'model_unavailable',
   'internal_error',
+  'invalid_labels',
+  'no_predictions',
+  'no_labels',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

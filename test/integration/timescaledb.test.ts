@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== null)(title, () => {
     expect(rows).toHaveLength(1);
   });
 
-  it('makes epochs and predictions hypertables on ts with 7-day chunks, and nothing else', async () => {
+  it('makes epochs, labels and predictions hypertables on ts with 7-day chunks, and nothing else', async () => {
     const { rows } = await sql`
       SELECT h.hypertable_name, d.column_name, d.dimension_type, d.time_interval = INTERVAL '7 days' AS seven_days
       FROM timescaledb_information.hypertables h
@@ -85,6 +85,7 @@ describe.skipIf(unavailable !== null)(title, () => {
       ORDER BY h.hypertable_name, d.dimension_number`.execute(handle.db);
     expect(rows).toEqual([
       { hypertable_name: 'epochs', column_name: 'ts', dimension_type: 'Time', seven_days: true },
+      { hypertable_name: 'labels', column_name: 'ts', dimension_type: 'Time', seven_days: true },
       { hypertable_name: 'predictions', column_name: 'ts', dimension_type: 'Time', seven_days: true },
     ]);
   });
