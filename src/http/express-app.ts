@@ -15,7 +15,9 @@ export function createExpressApp(ctx: AppContext): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(ctx.logger, ctx.metrics.httpDuration));
-  app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: true }));
+  // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
+  // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
+  app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
   app.use(healthRouter(ctx));
   app.use(devicesRouter(ctx));
   app.use(recordingsRouter(ctx));
