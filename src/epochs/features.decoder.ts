@@ -13,7 +13,8 @@ export interface DecodedEpochs {
   readonly features: Float32Array;
 }
 
-const MAX_EPOCH_INDEX = 2_147_483_647;
+/** The largest epoch index the int4 epoch_index column can hold. */
+export const MAX_EPOCH_INDEX = 2_147_483_647;
 
 function invalid(epochIndex: number | null, reason: string, extra: Record<string, unknown> = {}): never {
   const where = epochIndex === null ? '' : ` at epoch_index ${epochIndex}`;

@@ -1,3 +1,4 @@
+import { MAX_EPOCH_INDEX } from '../epochs/features.decoder.js';
 import { AppError } from '../errors/app-error.js';
 
 // Opaque to clients so the paging key can change without breaking them.
@@ -8,7 +9,8 @@ export function encodeCursor(lastIndex: number): string {
 export function decodeCursor(cursor: string): number {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
-    if (typeof value.a === 'number' && Number.isInteger(value.a) && value.a >= 0) return value.a;
+    // The API only hands out the index of an epoch followed by more, so never the largest index.
+    if (typeof value.a === 'number' && Number.isInteger(value.a) && value.a >= 0 && value.a < MAX_EPOCH_INDEX) return value.a;
   } catch {
     // fall through to the error below
   }

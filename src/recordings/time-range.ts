@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.js';
+import { MAX_EPOCH_INDEX } from '../epochs/features.decoder.js';
 
 /** Epoch-index bounds [from, to) equivalent to a clock-time range over a recording. */
 export interface IndexRange {
@@ -20,7 +21,10 @@ export function toIndexRange(startedAt: Date, epochSeconds: number, from?: strin
   const step = epochSeconds * 1000;
   const fromIndex = fromMs === undefined ? 0 : Math.max(0, Math.ceil((fromMs - startedAt.getTime()) / step));
   const toIndex = toMs === undefined ? null : Math.max(0, Math.ceil((toMs - startedAt.getTime()) / step));
-  return { fromIndex, toIndex };
+  // Indices beyond the int4 column would fail in PostgreSQL (a 500); no stored epoch lies there, so
+  // a range starting past the last index is the empty [MAX, MAX) and an end past it is unbounded.
+  if (fromIndex > MAX_EPOCH_INDEX) return { fromIndex: MAX_EPOCH_INDEX, toIndex: MAX_EPOCH_INDEX };
+  return { fromIndex, toIndex: toIndex !== null && toIndex > MAX_EPOCH_INDEX ? null : toIndex };
 }
 
 export function epochTime(startedAt: Date, epochSeconds: number, index: number): string {
