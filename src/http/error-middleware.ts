@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgCode } from '../db/pg-errors.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -28,9 +29,16 @@ function fromBodyParser(err: BodyParserError): AppError | null {
   }
 }
 
+/** Client text PostgreSQL cannot store (a NUL character) is the client's error, not a 500. */
+function fromPostgres(err: unknown): AppError | null {
+  const code = pgCode(err);
+  if (code !== PG_CHARACTER_NOT_IN_REPERTOIRE && code !== PG_UNTRANSLATABLE_CHARACTER) return null;
+  return new AppError(422, 'validation_failed', 'request contains text that cannot be stored (the NUL character U+0000)', { reason: 'nul_character' });
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const appError = err instanceof AppError ? err : fromBodyParser(err as BodyParserError);
+    const appError = err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? fromPostgres(err));
     const log = (req as { log?: Logger }).log ?? logger;
     if (appError) {
       if (appError.statusCode >= 500) log.error({ err }, appError.message);
