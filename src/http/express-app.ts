@@ -7,6 +7,10 @@ import { jobsRouter } from '../jobs/jobs.routes.js';
 import { modelsRouter } from '../models/models.routes.js';
 import { predictionsRouter } from '../predictions/predictions.routes.js';
 import { recordingsRouter } from '../recordings/recordings.routes.js';
+import { evaluationRouter } from '../evaluation/evaluation.routes.js';
+import { labelsRouter } from '../labels/labels.routes.js';
+import { pagesRouter } from '../pages/pages.routes.js';
+import { summaryRouter } from '../summary/summary.routes.js';
 import { errorMiddleware, notFoundRoute } from './error-middleware.js';
 import { requestContext } from './request-context.js';
 
@@ -25,6 +29,10 @@ export function createExpressApp(ctx: AppContext): Express {
   app.use(jobsRouter(ctx));
   app.use(modelsRouter(ctx));
   app.use(predictionsRouter(ctx));
+  app.use(summaryRouter(ctx));
+  app.use(labelsRouter(ctx));
+  app.use(evaluationRouter(ctx));
+  app.use(pagesRouter(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));
   return app;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import type { RecordingRow } from '../db/database.js';
+import { conflict } from '../errors/app-error.js';
+import { IsoTimestamp } from '../http/query.js';
+import type { LoadedModel } from '../models/model-loader.js';
+import { listPredictions } from '../predictions/predictions.repository.js';
+import { epochTime, toIndexRange } from '../recordings/time-range.js';
+import { storedEpochSpan } from './hypnogram.repository.js';
+import { UNSCORED } from './sleep-statistics.js';
+
+/** Query of every view of one night's hypnogram: summary, SVG and report page. */
+export const HypnogramQuery = z.strictObject({
+  from: IsoTimestamp.optional(),
+  to: IsoTimestamp.optional(),
+  model_version: z.string().min(1).max(64).optional(),
+});
+export type HypnogramQuery = z.infer<typeof HypnogramQuery>;
+
+/** A model version's predicted stages from the first to the last stored epoch of a range. */
+export interface Hypnogram {
+  readonly recording: RecordingRow;
+  readonly model: LoadedModel;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  /** One class index per epoch slot firstIndex..lastIndex, UNSCORED where nothing was predicted. */
+  readonly classes: Int16Array;
+  /** Probability of the predicted class per slot; NaN where unscored. */
+  readonly confidence: Float32Array;
+}
+
+export async function loadHypnogram(ctx: AppContext, recording: RecordingRow, query: HypnogramQuery): Promise<Hypnogram> {
+  const model = ctx.registry.resolve(query.model_version);
+  const started = new Date(recording.started_at);
+  const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
+  const details = {
+    recording_id: recording.id,
+    model_version: model.version,
+    from: epochTime(started, recording.epoch_seconds, range.fromIndex),
+    to: range.toIndex === null ? null : epochTime(started, recording.epoch_seconds, range.toIndex),
+  };
+  const span = await storedEpochSpan(ctx.db, recording.id, range);
+  if (!span) throw conflict('no_predictions', `recording ${recording.id} has no stored epochs in the requested range`, details);
+  const rows = await listPredictions(ctx.db, recording.id, model.version, { fromIndex: span.first, toIndex: span.last + 1 });
+  if (rows.length === 0) {
+    throw conflict('no_predictions', `recording ${recording.id} has no predictions of model ${model.version} in the requested range; POST /v1/predict {"recording_id", "model_version"} scores it`, details);
+  }
+  const slots = span.last - span.first + 1;
+  const classes = new Int16Array(slots).fill(UNSCORED);
+  const confidence = new Float32Array(slots).fill(Number.NaN);
+  for (const row of rows) {
+    const cls = model.labels.indexOf(row.stage);
+    if (cls < 0) throw new Error(`stored prediction stage ${row.stage} is not a class of model ${model.version} (${model.labels.join(', ')})`);
+    classes[row.epoch_index - span.first] = cls;
+    confidence[row.epoch_index - span.first] = row.probabilities[cls] ?? Number.NaN;
+  }
+  return { recording, model, firstIndex: span.first, lastIndex: span.last, classes, confidence };
+}

@@ -1,0 +1,21 @@
+import { Router } from 'express';
+import type { AppContext } from '../app-context.js';
+import { parseQuery } from '../http/query.js';
+import { requireRecording } from '../recordings/recordings.routes.js';
+import { HypnogramQuery, loadHypnogram } from './hypnogram.service.js';
+import { sleepStatistics } from './sleep-statistics.js';
+import { toSummaryResource } from './summary.resource.js';
+
+export function summaryRouter(ctx: AppContext): Router {
+  const router = Router();
+
+  router.get('/v1/recordings/:id/summary', async (req, res) => {
+    const query = parseQuery(HypnogramQuery, req.query);
+    const recording = await requireRecording(ctx, req.params.id);
+    const hypnogram = await loadHypnogram(ctx, recording, query);
+    const stats = sleepStatistics({ labels: hypnogram.model.labels, classes: hypnogram.classes, epochSeconds: recording.epoch_seconds });
+    res.json(toSummaryResource(hypnogram, stats));
+  });
+
+  return router;
+}
