@@ -16,6 +16,8 @@ import { ModelSync } from './models/model-sync.js';
 import { processPredict } from './predictions/predict.processor.js';
 import { closeQueues, createQueues } from './queues/queues.js';
 import { createWorker } from './queues/worker-factory.js';
+import { processRescore, rescoreFinalFailure } from './rescore/rescore.processor.js';
+import { syncRescoreSchedule } from './rescore/rescore.schedule.js';
 import { waitForRedis } from './queues/redis-ready.js';
 
 export interface AppOptions {
@@ -79,6 +81,8 @@ export class App {
     if (options.roles.worker) {
       const concurrency = ctx.config.WORKER_CONCURRENCY;
       this.workers = [createWorker(ctx, 'ingest', (c, id, log) => processIngest(c, id, log), concurrency), createWorker(ctx, 'predict', (c, id) => processPredict(c, id), concurrency)];
+      this.workers.push(createWorker(ctx, 'rescore', processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
+      await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();
     }

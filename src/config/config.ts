@@ -28,6 +28,13 @@ const ConfigSchema = z.object({
   JOB_LOCK_SECONDS: intIn(1, 3600, 60),
   DB_POOL_SIZE: intIn(1, 200, 10),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
+  // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.
+  RESCORE_CONCURRENCY: intIn(1, 64, 1),
+  RESCORE_CHUNK_EPOCHS: intIn(1, 1_000_000, 20000),
+  RESCORE_CRON: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')
+    .optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -49,6 +49,37 @@ export interface LabelsTable {
   updated_at: Generated<Date>;
 }
 
+/** Planning state of one bulk re-score job (the parent row in `jobs`). */
+export interface RescorePlansTable {
+  job_id: string;
+  model_version: string;
+  cursor: string | null;
+  skipped: Generated<number>;
+  planned_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export const CHUNK_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type ChunkState = (typeof CHUNK_STATES)[number];
+
+/** One bounded slice `[from_index, to_index)` of one recording's epochs within a re-score. */
+export interface RescoreChunksTable {
+  id: Generated<string>;
+  job_id: string;
+  recording_id: string;
+  from_index: number;
+  to_index: number;
+  state: Generated<ChunkState>;
+  epochs: number;
+  scored: number | null;
+  attempts: Generated<number>;
+  error: ColumnType<unknown, string | null, string | null>;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Generated<Date>;
+}
+
 export const JOB_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -86,6 +117,8 @@ export interface Database {
   jobs: JobsTable;
   ingest_payloads: IngestPayloadsTable;
   labels: LabelsTable;
+  rescore_plans: RescorePlansTable;
+  rescore_chunks: RescoreChunksTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

@@ -49,7 +49,7 @@ export interface EpochRow {
 export async function listEpochs(
   db: Db,
   recordingId: string,
-  range: { fromIndex: number; toIndex: number | null; limit: number },
+  range: { fromIndex: number; toIndex: number | null; limit: number; withoutPredictionOf?: string },
 ): Promise<EpochRow[]> {
   let query = db
     .selectFrom('epochs')
@@ -57,5 +57,20 @@ export async function listEpochs(
     .where('recording_id', '=', recordingId)
     .where('epoch_index', '>=', range.fromIndex);
   if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
+  if (range.withoutPredictionOf !== undefined) {
+    // Anti-join: only epochs that have no prediction of that model version yet.
+    const version = range.withoutPredictionOf;
+    query = query.where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('predictions as p')
+            .select(sql`1`.as('one'))
+            .whereRef('p.recording_id', '=', 'epochs.recording_id')
+            .where('p.model_version', '=', version)
+            .whereRef('p.epoch_index', '=', 'epochs.epoch_index'),
+        ),
+      ),
+    );
+  }
   return query.orderBy('epoch_index').limit(range.limit).execute();
 }

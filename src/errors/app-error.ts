@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'invalid_labels',
   'no_predictions',
   'no_labels',
+  'job_not_cancellable',
+  'job_already_finished',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

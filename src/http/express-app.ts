@@ -7,6 +7,7 @@ import { jobsRouter } from '../jobs/jobs.routes.js';
 import { modelsRouter } from '../models/models.routes.js';
 import { predictionsRouter } from '../predictions/predictions.routes.js';
 import { recordingsRouter } from '../recordings/recordings.routes.js';
+import { rescoreRouter } from '../rescore/rescore.routes.js';
 import { evaluationRouter } from '../evaluation/evaluation.routes.js';
 import { labelsRouter } from '../labels/labels.routes.js';
 import { pagesRouter } from '../pages/pages.routes.js';
@@ -29,6 +30,7 @@ export function createExpressApp(ctx: AppContext): Express {
   app.use(jobsRouter(ctx));
   app.use(modelsRouter(ctx));
   app.use(predictionsRouter(ctx));
+  app.use(rescoreRouter(ctx));
   app.use(summaryRouter(ctx));
   app.use(labelsRouter(ctx));
   app.use(evaluationRouter(ctx));

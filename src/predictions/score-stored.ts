@@ -18,7 +18,7 @@ export async function scoreStoredEpochs(
   db: Kysely<Database>,
   recording: RecordingClock,
   model: LoadedModel,
-  range: { fromIndex: number; toIndex: number | null },
+  range: { fromIndex: number; toIndex: number | null; onlyMissing?: boolean },
   onPage?: (scored: number) => Promise<void>,
 ): Promise<number> {
   const n = model.linear.nFeatures;
@@ -26,7 +26,12 @@ export async function scoreStoredEpochs(
   let from = range.fromIndex;
   let scored = 0;
   for (;;) {
-    const rows = await listEpochs(db, recording.id, { fromIndex: from, toIndex: range.toIndex, limit: PAGE });
+    const rows = await listEpochs(db, recording.id, {
+      fromIndex: from,
+      toIndex: range.toIndex,
+      limit: PAGE,
+      ...(range.onlyMissing ? { withoutPredictionOf: model.version } : {}),
+    });
     if (rows.length === 0) break;
     const indices = new Int32Array(rows.length);
     rows.forEach((row, k) => {

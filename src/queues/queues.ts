@@ -5,9 +5,11 @@ import type { Redis } from 'ioredis';
 export interface JobPayloads {
   ingest: { jobId: string };
   predict: { jobId: string };
+  /** `jobId` is the parent re-score job; with `chunkId` one chunk, without it the planner; `scheduled` a nightly tick. */
+  rescore: { jobId: string; chunkId?: string; scheduled?: true };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict'];
+export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore'];
 
 export type Queues = { readonly [K in QueueName]: Queue<JobPayloads[K]> };
 
@@ -28,11 +30,21 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+// Re-score chunks: fewer, quicker retries (a failing chunk is recorded and the parent goes on), and
+// completed BullMQ jobs are dropped at once: PostgreSQL holds their outcome, and the sweeper's
+// re-enqueue of a parent must reach the planner again rather than hit a kept completed job.
+export const RESCORE_JOB_OPTIONS: JobsOptions = {
+  attempts: 4,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: true,
+  removeOnFail: { age: 24 * 3600, count: 10_000 },
+};
+
 export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
-  const make = <K extends QueueName>(name: K) =>
-    new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-  return { ingest: make('ingest'), predict: make('predict') };
+  const make = <K extends QueueName>(name: K, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
+    new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions });
+  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS) };
 }
 
 export async function enqueue<K extends QueueName>(queues: Queues, name: K, jobId: string): Promise<void> {

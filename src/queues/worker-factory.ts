@@ -4,13 +4,18 @@ import { finishJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import { bullPrefix, type JobPayloads, type QueueName } from './queues.js';
 
+export interface WorkerOptions<K extends QueueName> {
+  /** Replaces the default (mark the PostgreSQL job failed) once retries are exhausted. */
+  readonly onFinalFailure?: (ctx: AppContext, job: Job<JobPayloads[K]>, err: Error, log: Logger) => Promise<void>;
+}
+
 export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, log: Logger, job: Job<JobPayloads[K]>) => Promise<unknown>;
 
 /**
  * A BullMQ worker whose job state lives in PostgreSQL: the processor writes results, and this
  * wrapper records the final failure once retries are exhausted or the error is permanent.
  */
-export function createWorker<K extends QueueName>(ctx: AppContext, name: K, processor: Processor<K>, concurrency: number): Worker<JobPayloads[K]> {
+export function createWorker<K extends QueueName>(ctx: AppContext, name: K, processor: Processor<K>, concurrency: number, options: WorkerOptions<K> = {}): Worker<JobPayloads[K]> {
   // Blocking commands need their own connection, which must wait out Redis outages, not fail.
   const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
   connection.on('error', (err) => ctx.logger.debug({ err, queue: name }, 'worker redis error'));
@@ -29,7 +34,9 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
         timer({ outcome: 'failed' });
         const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         log.warn({ err, final }, 'job attempt failed');
-        if (final) {
+        if (final && options.onFinalFailure) {
+          await options.onFinalFailure(ctx, job, err as Error, log).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure'));
+        } else if (final) {
           await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).catch(
             (dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure; the sweeper will see the job again'),
           );

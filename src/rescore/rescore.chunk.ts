@@ -1,0 +1,61 @@
+import { UnrecoverableError } from 'bullmq';
+import type { AppContext } from '../app-context.js';
+import { lockJob } from '../jobs/jobs.repository.js';
+import type { Logger } from '../logging/logger.js';
+import { scoreStoredEpochs } from '../predictions/score-stored.js';
+import { findRecording } from '../recordings/recordings.repository.js';
+import { resolveModel } from './rescore.planner.js';
+import { findChunk, markChunkActive, refreshParent, settleChunk } from './rescore.repository.js';
+
+export interface ChunkOutcome {
+  readonly state: 'completed' | 'cancelled' | 'skipped';
+  readonly scored: number;
+}
+
+/** Thrown inside the chunk transaction to roll back when another run already settled the chunk. */
+class AlreadySettled extends Error {}
+
+/**
+ * Scores one chunk's stored epochs and upserts that version's predictions, then — in the same
+ * transaction — marks the chunk completed and refreshes the parent. A worker killed midway rolls
+ * everything back and the retried chunk starts over; a second run of a settled chunk writes nothing.
+ */
+export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkId: string, log: Logger): Promise<ChunkOutcome> {
+  const chunk = await markChunkActive(ctx.db, chunkId);
+  if (!chunk) return stopIfParentGone(ctx, jobId, chunkId);
+  const model = resolveModel(ctx, chunk.params.model_version);
+  const recording = await findRecording(ctx.db, chunk.recording_id);
+  if (!recording) throw new UnrecoverableError(`recording ${chunk.recording_id} no longer exists`);
+  if (recording.feature_schema_version !== model.featureSchemaVersion) {
+    throw new UnrecoverableError(`recording ${recording.id} uses feature schema ${recording.feature_schema_version}, model ${model.version} ${model.featureSchemaVersion}`);
+  }
+  try {
+    const scored = await ctx.db.transaction().execute(async (trx) => {
+      const range = { fromIndex: chunk.from_index, toIndex: chunk.to_index, onlyMissing: chunk.params.only_missing };
+      const written = await scoreStoredEpochs(trx, recording, model, range);
+      // Parent lock first, then the chunk row: the same order as cancel and the planner.
+      const parent = await lockJob(trx, jobId);
+      if (!parent || !(await settleChunk(trx, chunkId, 'completed', { scored: written }))) throw new AlreadySettled();
+      await refreshParent(trx, parent);
+      return written;
+    });
+    ctx.metrics.predictionsWritten.inc({ model_version: model.version }, scored);
+    log.debug({ chunkId, scored, attempt: chunk.attempts }, 're-score chunk completed');
+    return { state: 'completed', scored };
+  } catch (err) {
+    if (err instanceof AlreadySettled) return { state: 'skipped', scored: 0 };
+    throw err;
+  }
+}
+
+/** The chunk did not start: already settled, or its parent is no longer active (cancelled, failed). */
+async function stopIfParentGone(ctx: AppContext, jobId: string, chunkId: string): Promise<ChunkOutcome> {
+  const row = await findChunk(ctx.db, chunkId);
+  if (!row || (row.state !== 'queued' && row.state !== 'active')) return { state: 'skipped', scored: 0 };
+  await ctx.db.transaction().execute(async (trx) => {
+    const parent = await lockJob(trx, jobId);
+    if (!parent || parent.state === 'queued' || parent.state === 'active') return;
+    if (await settleChunk(trx, chunkId, 'cancelled')) await refreshParent(trx, parent);
+  });
+  return { state: 'cancelled', scored: 0 };
+}

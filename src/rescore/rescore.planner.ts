@@ -1,0 +1,107 @@
+import { UnrecoverableError } from 'bullmq';
+import type { AppContext } from '../app-context.js';
+import { AppError } from '../errors/app-error.js';
+import { findJob, lockJob, markActive } from '../jobs/jobs.repository.js';
+import type { Logger } from '../logging/logger.js';
+import type { LoadedModel } from '../models/model-loader.js';
+import { advancePlan, countWithEpochs, insertChunks, nextRecordings, refreshParent, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
+import { RESCORE_JOB_TYPE } from './rescore.service.js';
+
+/** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
+const RECORDING_PAGE = 100;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function resolveModel(ctx: AppContext, version: string): LoadedModel {
+  try {
+    return ctx.registry.resolve(version);
+  } catch (err) {
+    // 422: the folder is broken here; a 404 may be a worker that has not reloaded yet, so retry.
+    if (err instanceof AppError && err.statusCode === 422) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The planning step of a re-score, and its repair: pages through the selected recordings by id,
+ * writing chunk rows, the plan cursor and the skipped count in one transaction per page, then
+ * enqueues that page's chunks. A rerun (crash, or the sweeper after a lost Redis) resumes at the
+ * cursor and re-enqueues every unfinished chunk; queue ids are chunk ids, so nothing runs twice.
+ */
+export async function processRescorePlan(ctx: AppContext, jobId: string, log: Logger): Promise<void> {
+  const job = await markActive(ctx.db, jobId);
+  if (!job) {
+    if (!(await findJob(ctx.db, jobId))) throw new UnrecoverableError(`job ${jobId} does not exist`);
+    return;
+  }
+  if (job.type !== RESCORE_JOB_TYPE) throw new UnrecoverableError(`job ${jobId} is a ${job.type} job, not a rescore`);
+  const params = job.params as RescoreParams;
+  const model = resolveModel(ctx, params.model_version);
+  for (;;) {
+    const page = await ctx.db.transaction().execute(async (trx) => {
+      const parent = await lockJob(trx, jobId);
+      const plan = await trx.selectFrom('rescore_plans').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+      if (!parent || parent.state !== 'active' || !plan || plan.planned_at !== null) return null;
+      const recordings = await nextRecordings(trx, params, plan.cursor, RECORDING_PAGE);
+      const matching = recordings.filter((r) => r.feature_schema_version === model.featureSchemaVersion).map((r) => r.id);
+      const other = recordings.filter((r) => r.feature_schema_version !== model.featureSchemaVersion).map((r) => r.id);
+      const chunkIds = await insertChunks(trx, jobId, params, matching);
+      const skipped = await countWithEpochs(trx, params, other);
+      const last = recordings[recordings.length - 1]?.id ?? plan.cursor;
+      await advancePlan(trx, jobId, last, skipped, recordings.length < RECORDING_PAGE);
+      await refreshParent(trx, parent);
+      return { chunkIds, done: recordings.length < RECORDING_PAGE };
+    });
+    if (page === null) break;
+    await enqueueChunks(ctx, jobId, page.chunkIds);
+    log.debug({ chunks: page.chunkIds.length }, 'planned a page of recordings');
+    if (page.done) break;
+    await yieldToLoop();
+  }
+  // The first run enqueued everything it planned; a rerun cannot know what Redis still holds.
+  if (job.attempts > 1) await reconcileChunks(ctx, jobId, log);
+}
+
+async function enqueueChunks(ctx: AppContext, jobId: string, chunkIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < chunkIds.length; i += 500) {
+    const slice = chunkIds.slice(i, i + 500);
+    await ctx.queues.rescore.addBulk(slice.map((chunkId) => ({ name: 'chunk', data: { jobId, chunkId }, opts: { jobId: chunkId } })));
+  }
+}
+
+/**
+ * Puts every unfinished chunk back on the queue unless BullMQ still holds it, and records chunks
+ * whose queue entry failed for good while PostgreSQL missed it.
+ */
+async function reconcileChunks(ctx: AppContext, jobId: string, log: Logger): Promise<void> {
+  let after: string | null = null;
+  let requeued = 0;
+  for (;;) {
+    const ids: string[] = await unfinishedChunks(ctx.db, jobId, after, 500);
+    if (ids.length === 0) break;
+    after = ids[ids.length - 1]!;
+    const entries = await Promise.all(ids.map((id) => ctx.queues.rescore.getJob(id)));
+    const missing: string[] = [];
+    for (let k = 0; k < ids.length; k++) {
+      const entry = entries[k];
+      if (!entry) missing.push(ids[k]!);
+      else if (await entry.isFailed()) await failChunk(ctx, jobId, ids[k]!, { message: entry.failedReason, attempts: entry.attemptsMade });
+    }
+    await enqueueChunks(ctx, jobId, missing);
+    requeued += missing.length;
+  }
+  if (requeued > 0) log.warn({ requeued }, 're-enqueued re-score chunks the queue no longer had');
+  // Also completes a parent whose last chunk settled while nobody could finish it.
+  await ctx.db.transaction().execute(async (trx) => {
+    const parent = await lockJob(trx, jobId);
+    if (parent && parent.state === 'active') await refreshParent(trx, parent);
+  });
+}
+
+/** A chunk's final failure: recorded once, counted in the parent's `failed`, never blocking it. */
+export async function failChunk(ctx: AppContext, jobId: string, chunkId: string, error: unknown): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const parent = await lockJob(trx, jobId);
+    if (!parent) return;
+    if (await settleChunk(trx, chunkId, 'failed', { error })) await refreshParent(trx, parent);
+  });
+}

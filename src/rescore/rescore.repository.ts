@@ -1,0 +1,224 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ChunkState, Database, JobRow } from '../db/database.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** What a re-score was asked to cover; stored as the parent job's `params`. */
+export interface RescoreParams {
+  model_version: string;
+  recording_ids: string[] | null;
+  device_id: string | null;
+  from: string | null;
+  to: string | null;
+  only_missing: boolean;
+  chunk_epochs: number;
+  trigger: 'api' | 'cli' | 'schedule';
+}
+
+export interface RescoreProgress {
+  done: number;
+  total: number;
+}
+
+export interface RescoreResult {
+  model_version: string;
+  /** Predictions written by completed chunks. */
+  rescored: number;
+  /** Recordings with epochs in range whose feature schema differs from the model's. */
+  skipped: number;
+  /** Chunks that failed after their retries. */
+  failed: number;
+  recordings: number;
+  planned: boolean;
+  chunks: Record<ChunkState, number> & { total: number };
+}
+
+export async function insertPlan(db: Db, jobId: string, modelVersion: string): Promise<void> {
+  await db.insertInto('rescore_plans').values({ job_id: jobId, model_version: modelVersion }).onConflict((oc) => oc.doNothing()).execute();
+}
+
+export async function findPlan(db: Db, jobId: string) {
+  return db.selectFrom('rescore_plans').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+}
+
+export async function advancePlan(trx: Transaction<Database>, jobId: string, cursor: string | null, skipped: number, done: boolean): Promise<void> {
+  await trx
+    .updateTable('rescore_plans')
+    .set({ cursor, skipped: sql`skipped + ${skipped}`, ...(done ? { planned_at: sql`now()` } : {}) })
+    .where('job_id', '=', jobId)
+    .execute();
+}
+
+export interface RecordingPage {
+  readonly id: string;
+  readonly feature_schema_version: string;
+}
+
+/** The next page of recordings the filters select, in id order after `cursor` (keyset, never all ids). */
+export async function nextRecordings(db: Db, params: RescoreParams, cursor: string | null, limit: number): Promise<RecordingPage[]> {
+  let query = db.selectFrom('recordings').select(['id', 'feature_schema_version']).orderBy('id').limit(limit);
+  if (cursor !== null) query = query.where('id', '>', cursor);
+  if (params.recording_ids !== null) query = query.where(sql<boolean>`id = ANY(${params.recording_ids}::uuid[])`);
+  if (params.device_id !== null) query = query.where('device_id', '=', params.device_id);
+  // No epoch of a recording lies before its start.
+  if (params.to !== null) query = query.where('started_at', '<', new Date(params.to));
+  return query.execute();
+}
+
+/** The epochs of `recordingIds` the filters select (time range, and only those missing a prediction). */
+function selectedEpochs(params: RescoreParams, recordingIds: readonly string[]) {
+  const from = params.from === null ? sql`` : sql`AND e.ts >= ${params.from}::timestamptz`;
+  const to = params.to === null ? sql`` : sql`AND e.ts < ${params.to}::timestamptz`;
+  const missing = params.only_missing
+    ? sql`AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.recording_id = e.recording_id
+            AND p.model_version = ${params.model_version} AND p.epoch_index = e.epoch_index)`
+    : sql``;
+  return sql`SELECT e.recording_id, e.epoch_index FROM epochs e
+             WHERE e.recording_id = ANY(${recordingIds}::uuid[]) ${from} ${to} ${missing}`;
+}
+
+/**
+ * Writes the chunk rows of these recordings in one statement: epochs bucketed by
+ * `epoch_index / chunk_epochs`, each chunk spanning its bucket's first to last selected index.
+ */
+export async function insertChunks(trx: Transaction<Database>, jobId: string, params: RescoreParams, recordingIds: readonly string[]): Promise<string[]> {
+  if (recordingIds.length === 0) return [];
+  const result = await sql<{ id: string }>`
+    INSERT INTO rescore_chunks (job_id, recording_id, from_index, to_index, epochs)
+    SELECT ${jobId}::uuid, s.recording_id, min(s.epoch_index), max(s.epoch_index) + 1, count(*)
+    FROM (${selectedEpochs(params, recordingIds)}) s
+    GROUP BY s.recording_id, s.epoch_index / ${params.chunk_epochs}::int
+    ORDER BY s.recording_id, min(s.epoch_index)
+    ON CONFLICT (job_id, recording_id, from_index) DO NOTHING
+    RETURNING id`.execute(trx);
+  return result.rows.map((r) => r.id);
+}
+
+/** How many of these (schema-mismatched) recordings have at least one selected epoch. */
+export async function countWithEpochs(db: Db, params: RescoreParams, recordingIds: readonly string[]): Promise<number> {
+  if (recordingIds.length === 0) return 0;
+  const result = await sql<{ n: number }>`
+    SELECT count(DISTINCT s.recording_id)::int AS n FROM (${selectedEpochs(params, recordingIds)}) s`.execute(db);
+  return result.rows[0]!.n;
+}
+
+export interface ActiveChunk {
+  id: string;
+  job_id: string;
+  recording_id: string;
+  from_index: number;
+  to_index: number;
+  epochs: number;
+  attempts: number;
+  params: RescoreParams;
+}
+
+/** Queued (or retried active) chunk → active, only while its parent is active; undefined otherwise. */
+export async function markChunkActive(db: Db, chunkId: string): Promise<ActiveChunk | undefined> {
+  const result = await sql<ActiveChunk>`
+    UPDATE rescore_chunks c
+    SET state = 'active', attempts = c.attempts + 1, started_at = coalesce(c.started_at, now()), updated_at = now()
+    FROM jobs j
+    WHERE c.id = ${chunkId}::uuid AND c.state IN ('queued', 'active') AND j.id = c.job_id AND j.state = 'active'
+    RETURNING c.id, c.job_id, c.recording_id, c.from_index, c.to_index, c.epochs, c.attempts, j.params`.execute(db);
+  return result.rows[0];
+}
+
+export async function findChunk(db: Db, chunkId: string) {
+  return db.selectFrom('rescore_chunks').selectAll().where('id', '=', chunkId).executeTakeFirst();
+}
+
+/**
+ * Moves an unfinished chunk to a final state; false when it was already final (another run of the
+ * same chunk got there first). Callers hold the parent's row lock, taken before any chunk lock.
+ */
+export async function settleChunk(
+  trx: Transaction<Database>,
+  chunkId: string,
+  state: Extract<ChunkState, 'completed' | 'failed' | 'cancelled'>,
+  outcome: { scored?: number; error?: unknown } = {},
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('rescore_chunks')
+    .set({
+      state,
+      scored: outcome.scored ?? null,
+      error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
+      finished_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', chunkId)
+    .where('state', 'in', state === 'completed' ? ['active'] : ['queued', 'active'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Cancels every chunk that has not started; returns their ids (for removing their queue entries). */
+export async function cancelQueuedChunks(trx: Transaction<Database>, jobId: string): Promise<string[]> {
+  const rows = await trx
+    .updateTable('rescore_chunks')
+    .set({ state: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` })
+    .where('job_id', '=', jobId)
+    .where('state', '=', 'queued')
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Unfinished chunks of a job after `afterId`, for re-enqueueing what Redis may have lost. */
+export async function unfinishedChunks(db: Db, jobId: string, afterId: string | null, limit: number): Promise<string[]> {
+  let query = db.selectFrom('rescore_chunks').select('id').where('job_id', '=', jobId).where('state', 'in', ['queued', 'active']);
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  const rows = await query.orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Derives the parent's progress and result from its chunk rows and plan, writes them, and completes
+ * the parent once planning is done and no chunk is left. The caller holds the parent's row lock, so
+ * chunk completions are serialized here and the last one sees every other.
+ */
+export async function refreshParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreResult> {
+  const plan = await findPlan(trx, parent.id);
+  const rows = await sql<{ state: ChunkState; chunks: number; epochs: number; scored: number }>`
+    SELECT state, count(*)::int AS chunks, coalesce(sum(epochs), 0)::bigint AS epochs, coalesce(sum(scored), 0)::bigint AS scored
+    FROM rescore_chunks WHERE job_id = ${parent.id}::uuid GROUP BY state`.execute(trx);
+  const chunks = { total: 0, queued: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
+  let total = 0;
+  let done = 0;
+  let rescored = 0;
+  for (const row of rows.rows) {
+    chunks[row.state] = row.chunks;
+    chunks.total += row.chunks;
+    total += row.epochs;
+    if (row.state === 'completed' || row.state === 'failed') done += row.epochs;
+    rescored += row.scored;
+  }
+  const recordings = await trx
+    .selectFrom('rescore_chunks')
+    .select(sql<number>`count(DISTINCT recording_id)::int`.as('n'))
+    .where('job_id', '=', parent.id)
+    .executeTakeFirstOrThrow();
+  const result: RescoreResult = {
+    model_version: plan?.model_version ?? (parent.params as RescoreParams).model_version,
+    rescored,
+    skipped: plan?.skipped ?? 0,
+    failed: chunks.failed,
+    recordings: recordings.n,
+    planned: plan?.planned_at != null,
+    chunks,
+  };
+  const progress: RescoreProgress = { done, total };
+  const finished = parent.state === 'active' && result.planned && chunks.queued + chunks.active === 0;
+  await trx
+    .updateTable('jobs')
+    .set({
+      progress: JSON.stringify(progress),
+      result: JSON.stringify(result),
+      updated_at: sql`now()`,
+      ...(finished ? { state: 'completed' as const, finished_at: sql`now()` } : {}),
+    })
+    .where('id', '=', parent.id)
+    .execute();
+  return result;
+}

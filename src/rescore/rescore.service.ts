@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AppContext } from '../app-context.js';
+import type { JobRow } from '../db/database.js';
+import { findDevice } from '../devices/devices.repository.js';
+import { AppError, conflict, notFound } from '../errors/app-error.js';
+import { findJob, insertJob, lockJob } from '../jobs/jobs.repository.js';
+import { enqueue } from '../queues/queues.js';
+import { cancelQueuedChunks, insertPlan, refreshParent, type RescoreParams } from './rescore.repository.js';
+import type { RescoreRequest } from './rescore.schemas.js';
+
+export const RESCORE_JOB_TYPE = 'rescore';
+
+export interface StartedRescore {
+  readonly jobId: string;
+  readonly modelVersion: string;
+}
+
+/**
+ * Validates a re-score request, writes the parent job and its plan in one transaction, then
+ * enqueues the planner (a lost enqueue is repaired by the sweeper). Throws AppError 4xx.
+ */
+export async function startRescore(ctx: AppContext, request: RescoreRequest, trigger: RescoreParams['trigger']): Promise<StartedRescore> {
+  const model = ctx.registry.resolve(request.model_version);
+  if (request.from !== undefined && request.to !== undefined && Date.parse(request.from) >= Date.parse(request.to)) {
+    throw new AppError(400, 'invalid_range', `from (${request.from}) must be before to (${request.to})`, { from: request.from, to: request.to });
+  }
+  const deviceId = request.device_id?.toLowerCase() ?? null;
+  if (deviceId !== null && !(await findDevice(ctx.db, deviceId))) {
+    throw notFound('device_not_found', `device ${deviceId} does not exist`, { device_id: deviceId });
+  }
+  const recordingIds = request.recording_ids ? [...new Set(request.recording_ids.map((id) => id.toLowerCase()))] : null;
+  if (recordingIds !== null) {
+    const found = await ctx.db.selectFrom('recordings').select('id').where(sql<boolean>`id = ANY(${recordingIds}::uuid[])`).execute();
+    const known = new Set(found.map((r) => r.id));
+    const missing = recordingIds.filter((id) => !known.has(id));
+    if (missing.length > 0) {
+      throw notFound('recording_not_found', `${missing.length} of the recording_ids do not exist`, { missing: missing.slice(0, 20), missing_count: missing.length });
+    }
+  }
+  const params: RescoreParams = {
+    model_version: model.version,
+    recording_ids: recordingIds,
+    device_id: deviceId,
+    from: request.from === undefined ? null : new Date(request.from).toISOString(),
+    to: request.to === undefined ? null : new Date(request.to).toISOString(),
+    only_missing: request.only_missing ?? false,
+    chunk_epochs: ctx.config.RESCORE_CHUNK_EPOCHS,
+    trigger,
+  };
+  const jobId = randomUUID();
+  await createRescoreJob(ctx, jobId, params);
+  return { jobId, modelVersion: model.version };
+}
+
+/** Parent row and plan in one transaction (idempotent for a given id), then the planner job. */
+export async function createRescoreJob(ctx: AppContext, jobId: string, params: RescoreParams): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    if (await findJob(trx, jobId)) return;
+    await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, params: { ...params }, progress: { done: 0, total: 0 } });
+    await insertPlan(trx, jobId, params.model_version);
+  });
+  await enqueue(ctx.queues, 'rescore', jobId).catch((err: unknown) => ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
+}
+
+/**
+ * Cancels a re-score: the parent becomes `cancelled`, chunks not yet started are cancelled (and
+ * their queue entries removed, best effort); chunks already running finish and stay counted.
+ */
+export async function cancelRescore(ctx: AppContext, jobId: string): Promise<JobRow> {
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const parent = await lockJob(trx, jobId);
+    if (!parent) throw notFound('job_not_found', `job ${jobId} does not exist`, { job_id: jobId });
+    if (parent.type !== RESCORE_JOB_TYPE) {
+      throw conflict('job_not_cancellable', `${parent.type} jobs cannot be cancelled; only rescore jobs can`, { job_id: jobId, type: parent.type });
+    }
+    if (parent.state !== 'queued' && parent.state !== 'active') {
+      throw conflict('job_already_finished', `job ${jobId} is already ${parent.state}`, { job_id: jobId, state: parent.state });
+    }
+    const cancelled = await cancelQueuedChunks(trx, jobId);
+    await trx.updateTable('jobs').set({ state: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', jobId).execute();
+    await refreshParent(trx, { ...parent, state: 'cancelled' });
+    return { cancelled };
+  });
+  await removeQueued(ctx, [jobId, ...outcome.cancelled]);
+  return (await findJob(ctx.db, jobId))!;
+}
+
+/** Drops waiting queue entries; a chunk that starts anyway sees its parent cancelled and stops. */
+async function removeQueued(ctx: AppContext, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 200) {
+    await Promise.all(ids.slice(i, i + 200).map((id) => ctx.queues.rescore.remove(id).catch(() => 0)));
+  }
+}

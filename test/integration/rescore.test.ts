@@ -1,0 +1,211 @@
+import { readFileSync, writeFileSync, cpSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type DbHandle } from '../../src/db/connection.js';
+import { expectError, ingestPacked } from '../helpers/fixtures.js';
+import { request, waitForJob } from '../helpers/http.js';
+import { copyModels } from '../helpers/model-dirs.js';
+import { waitUntil } from '../helpers/processes.js';
+import { uniqueName } from '../helpers/services.js';
+import { listSubjects, loadNight, packRows, type Night } from '../helpers/sleep-data.js';
+import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
+
+const STARTED_AT = '2026-11-20T22:00:00.000Z';
+const ALT_SCHEMA = 'sleep-accel-alt';
+const CHUNK_EPOCHS = 50;
+
+async function newDevice(baseUrl: string): Promise<string> {
+  const res = await request(baseUrl, 'POST', '/v1/devices', { external_id: uniqueName('dev') });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+async function newRecording(baseUrl: string, deviceId: string, schema = 'sleep-accel-v1'): Promise<string> {
+  const res = await request(baseUrl, 'POST', '/v1/recordings', { device_id: deviceId, started_at: STARTED_AT, feature_schema_version: schema });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
+
+describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () => {
+  let env: TestEnv;
+  let models: ReturnType<typeof copyModels>;
+  let api: RunningApp;
+  let handle: DbHandle;
+  const nights: Night[] = [];
+  let deviceA: string;
+  let deviceB: string;
+  let recs: string[] = [];
+  let alt: string;
+
+  const predictionCount = async (version: string, recordingId?: string) => {
+    let q = handle.db.selectFrom('predictions').select(sql<number>`count(*)::int`.as('n')).where('model_version', '=', version);
+    if (recordingId) q = q.where('recording_id', '=', recordingId);
+    return (await q.executeTakeFirstOrThrow()).n;
+  };
+  const clearVersion = (version: string) => handle.db.deleteFrom('predictions').where('model_version', '=', version).execute();
+  const rescore = async (body: Record<string, unknown>) => {
+    const res = await request(api.baseUrl, 'POST', '/v1/rescore', body);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.status_url).toBe(`/v1/jobs/${res.body.job_id}`);
+    return waitForJob(api.baseUrl, res.body.job_id, 30_000);
+  };
+
+  beforeAll(async () => {
+    models = copyModels(['wnr-v1', 'wnr-v2']);
+    // A model of another feature schema, so a recording of that schema exists and must be skipped.
+    cpSync(path.join(models.dir, 'wnr-v1'), path.join(models.dir, 'alt-v1'), { recursive: true });
+    const schemaFile = path.join(models.dir, 'alt-v1', 'feature_schema.json');
+    writeFileSync(schemaFile, JSON.stringify({ ...JSON.parse(readFileSync(schemaFile, 'utf8')), version: ALT_SCHEMA }));
+    env = await createTestEnv();
+    api = await startTestApp(env, { env: { MODELS_DIR: models.dir, ACTIVE_MODEL_VERSION: 'wnr-v1', RESCORE_CHUNK_EPOCHS: String(CHUNK_EPOCHS), RESCORE_CONCURRENCY: '2' } });
+    handle = createDb(env.database.url, 2);
+    deviceA = await newDevice(api.baseUrl);
+    deviceB = await newDevice(api.baseUrl);
+    const subjects = listSubjects().slice(0, 3);
+    for (const [k, subject] of subjects.entries()) {
+      const night = loadNight(subject);
+      nights.push(night);
+      const id = await newRecording(api.baseUrl, k < 2 ? deviceA : deviceB);
+      await ingestPacked(api.baseUrl, id, 0, night.features);
+      recs.push(id);
+    }
+    alt = await newRecording(api.baseUrl, deviceB, ALT_SCHEMA);
+    const ingest = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', {
+      recording_id: alt,
+      feature_schema_version: ALT_SCHEMA,
+      start_index: 0,
+      packed: packRows(nights[0]!.features.slice(0, 120)),
+    });
+    expect(ingest.status).toBe(202);
+    expect((await waitForJob(api.baseUrl, ingest.body.job_id)).state).toBe('completed');
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await handle?.db.destroy();
+    await env?.dispose();
+    models?.remove();
+  });
+
+  it('rejects unknown versions, devices, recordings and bad ranges', async () => {
+    expect(expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'nope-v9' }), 404, 'model_not_found').version).toBe('nope-v9');
+    expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { device_id: '00000000-0000-4000-8000-000000000000' }), 404, 'device_not_found');
+    const missing = expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { recording_ids: [recs[0], '00000000-0000-4000-8000-000000000001'] }), 404, 'recording_not_found');
+    expect(missing.missing).toEqual(['00000000-0000-4000-8000-000000000001']);
+    expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { from: '2026-11-21T00:00:00Z', to: '2026-11-20T00:00:00Z' }), 400, 'invalid_range');
+    expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { only_missing: 'yes' }), 422, 'validation_failed');
+    expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { recording_ids: ['not-a-uuid'] }), 422, 'validation_failed');
+    expectError(await request(api.baseUrl, 'POST', '/v1/rescore', { surprise: 1 }), 422, 'validation_failed');
+  });
+
+  it('re-scores every stored epoch to a second version with exact counts, and the same twice leaves one prediction per epoch', async () => {
+    const total = nights.reduce((n, night) => n + night.indices.length, 0);
+    expect(await predictionCount('wnr-v2')).toBe(0);
+    const chunks = nights.reduce((n, night) => n + Math.ceil(night.indices.length / CHUNK_EPOCHS), 0);
+    for (let round = 0; round < 2; round++) {
+      const job = await rescore({ model_version: 'wnr-v2' });
+      expect(job.type).toBe('rescore');
+      expect(job.state).toBe('completed');
+      expect(job.progress).toEqual({ done: total, total });
+      expect(job.result).toMatchObject({ model_version: 'wnr-v2', rescored: total, skipped: 1, failed: 0, recordings: 3, planned: true });
+      expect(job.result.chunks).toEqual({ total: chunks, queued: 0, active: 0, completed: chunks, failed: 0, cancelled: 0 });
+      for (const [k, id] of recs.entries()) expect(await predictionCount('wnr-v2', id)).toBe(nights[k]!.indices.length);
+      expect(await predictionCount('wnr-v2', alt)).toBe(0);
+      const distinct = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM (SELECT DISTINCT recording_id, epoch_index FROM predictions WHERE model_version = 'wnr-v2') d`.execute(handle.db);
+      expect(distinct.rows[0]!.n).toBe(total);
+    }
+    // wnr-v1 predictions from ingest are untouched, and v2's agree with scoring the same features inline.
+    expect(await predictionCount('wnr-v1')).toBe(total);
+    const stored = await request(api.baseUrl, 'GET', `/v1/recordings/${recs[0]}/predictions?model_version=wnr-v2`);
+    const inline = await request(api.baseUrl, 'POST', '/v1/predict', {
+      model_version: 'wnr-v2',
+      feature_schema_version: 'sleep-accel-v1',
+      epochs: nights[0]!.features.slice(0, 200).map((features, epoch_index) => ({ epoch_index, features })),
+    });
+    expect(inline.status).toBe(200);
+    expect(stored.body.items.slice(0, 200).map((p: { stage: string }) => p.stage)).toEqual(inline.body.predictions.map((p: { stage: string }) => p.stage));
+  });
+
+  it('filters by recording_ids, device_id, time range and only_missing', async () => {
+    await clearVersion('wnr-v2');
+    let job = await rescore({ model_version: 'wnr-v2', recording_ids: [recs[1]] });
+    expect(job.result).toMatchObject({ rescored: nights[1]!.indices.length, skipped: 0, recordings: 1 });
+    expect(await predictionCount('wnr-v2')).toBe(nights[1]!.indices.length);
+
+    await clearVersion('wnr-v2');
+    job = await rescore({ model_version: 'wnr-v2', device_id: deviceB });
+    expect(job.result).toMatchObject({ rescored: nights[2]!.indices.length, skipped: 1, recordings: 1 });
+    expect(await predictionCount('wnr-v2', recs[2])).toBe(nights[2]!.indices.length);
+    expect(await predictionCount('wnr-v2')).toBe(nights[2]!.indices.length);
+
+    // Epochs 100..219 of every recording: ts = started_at + 30 s × index.
+    await clearVersion('wnr-v2');
+    const at = (index: number) => new Date(Date.parse(STARTED_AT) + index * 30_000).toISOString();
+    job = await rescore({ model_version: 'wnr-v2', from: at(100), to: at(220), recording_ids: recs });
+    expect(job.result).toMatchObject({ rescored: 3 * 120, recordings: 3 });
+    expect(job.progress).toEqual({ done: 360, total: 360 });
+    const indices = await handle.db
+      .selectFrom('predictions')
+      .select(sql<number>`min(epoch_index)`.as('lo'))
+      .select(sql<number>`max(epoch_index)`.as('hi'))
+      .where('model_version', '=', 'wnr-v2')
+      .executeTakeFirstOrThrow();
+    expect(indices).toEqual({ lo: 100, hi: 219 });
+
+    // only_missing scores exactly the epochs without a wnr-v2 prediction, leaving the others alone.
+    const before = await handle.db.selectFrom('predictions').select(['recording_id', 'epoch_index', 'created_at']).where('model_version', '=', 'wnr-v2').execute();
+    job = await rescore({ model_version: 'wnr-v2', only_missing: true });
+    const total = nights.reduce((n, night) => n + night.indices.length, 0);
+    expect(job.result).toMatchObject({ rescored: total - 360, skipped: 1, failed: 0 });
+    expect(await predictionCount('wnr-v2')).toBe(total);
+    const after = await handle.db.selectFrom('predictions').select(['recording_id', 'epoch_index', 'created_at']).where('model_version', '=', 'wnr-v2').where('epoch_index', '>=', 100).where('epoch_index', '<', 220).execute();
+    const key = (r: { recording_id: string; epoch_index: number }) => `${r.recording_id}/${r.epoch_index}`;
+    const createdBefore = new Map(before.map((r) => [key(r), r.created_at.getTime()]));
+    for (const row of after) expect(row.created_at.getTime()).toBe(createdBefore.get(key(row)));
+    // Nothing missing any more: a second only_missing run plans nothing and completes at once.
+    job = await rescore({ model_version: 'wnr-v2', only_missing: true });
+    expect(job.result).toMatchObject({ rescored: 0, recordings: 0 });
+    expect(job.progress).toEqual({ done: 0, total: 0 });
+  });
+
+  it('defaults to the active version', async () => {
+    const res = await request(api.baseUrl, 'POST', '/v1/rescore', { recording_ids: [recs[0]] });
+    expect(res.status).toBe(202);
+    expect(res.body.model_version).toBe('wnr-v1');
+    const job = await waitForJob(api.baseUrl, res.body.job_id);
+    expect(job.result).toMatchObject({ model_version: 'wnr-v1', rescored: nights[0]!.indices.length });
+  });
+
+  it('cancels: no chunk starts afterwards, finished chunks stay, the state is cancelled', async () => {
+    await clearVersion('wnr-v2');
+    const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'wnr-v2' });
+    expect(res.status).toBe(202);
+    const id = res.body.job_id as string;
+    await waitUntil('the first chunk to finish', async () => (await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body.progress.done > 0, 20_000, 5);
+    const cancelled = await request(api.baseUrl, 'DELETE', `/v1/jobs/${id}`);
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    expect(cancelled.body.finished_at).not.toBeNull();
+    // Chunks running at the cancel finish; after that nothing moves.
+    await waitUntil('running chunks to settle', async () => {
+      const open = await handle.db.selectFrom('rescore_chunks').select('id').where('job_id', '=', id).where('state', 'in', ['queued', 'active']).execute();
+      return open.length === 0;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const job = (await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body;
+    expect(job.state).toBe('cancelled');
+    expect(job.result.chunks.completed).toBeGreaterThan(0);
+    expect(job.result.chunks.cancelled).toBeGreaterThan(0);
+    expect(job.result.chunks.completed + job.result.chunks.cancelled).toBe(job.result.chunks.total);
+    expect(job.progress.done).toBeLessThan(job.progress.total);
+    expect(await predictionCount('wnr-v2')).toBe(job.result.rescored);
+    expect(job.progress.done).toBe(job.result.rescored);
+
+    expectError(await request(api.baseUrl, 'DELETE', `/v1/jobs/${id}`), 409, 'job_already_finished');
+    expectError(await request(api.baseUrl, 'DELETE', '/v1/jobs/00000000-0000-4000-8000-000000000000'), 404, 'job_not_found');
+    const ingestJob = await handle.db.selectFrom('jobs').select('id').where('type', '=', 'ingest').executeTakeFirstOrThrow();
+    expectError(await request(api.baseUrl, 'DELETE', `/v1/jobs/${ingestJob.id}`), 409, 'job_not_cancellable');
+  });
+});
