@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type DbHandle } from '../../src/db/connection.js';
+import { createRecording, ingestPacked } from '../helpers/fixtures.js';
+import { REPO_ROOT } from '../helpers/services.js';
+import { listSubjects, loadNight } from '../helpers/sleep-data.js';
+import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run cli -- …` as a user types it, in a child process with the test's environment. */
+function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run cli -- rescore', () => {
+  let env: TestEnv;
+  let app: RunningApp;
+  let handle: DbHandle;
+  let epochs = 0;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    app = await startTestApp(env, { env: { ACTIVE_MODEL_VERSION: 'wnr-v1', RESCORE_CHUNK_EPOCHS: '200' } });
+    handle = createDb(env.database.url, 1);
+    for (const subject of listSubjects().slice(0, 2)) {
+      const night = loadNight(subject);
+      const recording = await createRecording(app.baseUrl);
+      await ingestPacked(app.baseUrl, recording.id, 0, night.features);
+      epochs += night.features.length;
+    }
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await handle?.db.destroy();
+    await env?.dispose();
+  });
+
+  it('starts a re-score with --model, shows progress with --wait and exits 0 when it completed', async () => {
+    const run = await runCli(['rescore', '--model', 'wnr-v2', '--wait', '--poll-ms', '50'], env.env({ RESCORE_CHUNK_EPOCHS: '200' }));
+    expect(run.code, run.stderr).toBe(0);
+    const jobId = /rescore job ([0-9a-f-]{36}) started with model wnr-v2/.exec(run.stdout)?.[1];
+    expect(jobId, run.stdout).toBeDefined();
+    expect(run.stdout).toMatch(new RegExp(`rescore job ${jobId} completed: .*"rescored":${epochs}`));
+    expect(run.stderr).toMatch(/\[#{30}\] 100%/);
+    const job = await handle.db.selectFrom('jobs').selectAll().where('id', '=', jobId!).executeTakeFirstOrThrow();
+    expect(job.params).toMatchObject({ model_version: 'wnr-v2', trigger: 'cli' });
+    const count = await handle.db
+      .selectFrom('predictions')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('model_version', '=', 'wnr-v2')
+      .executeTakeFirstOrThrow();
+    expect(count.n).toBe(epochs);
+  });
+
+  it('exits 2 naming the problem for an unknown version or option', async () => {
+    const [unknown, bad, none] = await Promise.all([
+      runCli(['rescore', '--model', 'nope-v9'], env.env()),
+      runCli(['rescore', '--bogus'], env.env()),
+      runCli(['frobnicate'], env.env()),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('model_not_found');
+    expect(bad.code).toBe(2);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('rescore');
+  });
+});
