@@ -1,0 +1,279 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFolder } from '../../src/models/model-loader.js';
+import { compileTransforms, parseTransformShorthand } from '../../src/models/transforms.js';
+import { scoreBatch } from '../../src/scoring/softmax.js';
+import { assignFolds, crossValidate, toLinearModel } from '../../src/training/cross-validation.js';
+import type { SubjectData } from '../../src/training/csv.js';
+import { loadSleepAccelDir, parseSleepAccelCsv, SLEEP_ACCEL_FEATURES } from '../../src/training/csv.js';
+import { aasmCode, CANONICAL_CLASSES, LABEL_SETS, labelMapJson, mapStages } from '../../src/training/label-sets.js';
+import {
+  computeClassWeights,
+  fitLogisticRegression,
+  foldStandardisation,
+  linearLogits,
+} from '../../src/training/logistic-regression.js';
+import { trainModel } from '../../src/training/train-model.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SHARED_DATA = resolve(REPO_ROOT, '../shared/data/sleep-accel');
+
+/** Deterministic LCG so synthetic data does not depend on Math.random. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** k Gaussian-ish blobs in 2-d, centres far apart relative to spread. */
+function blobs(n: number, k: number, spread: number, seed: number): { x: Float64Array; y: Uint8Array } {
+  const r = rng(seed);
+  const x = new Float64Array(n * 2);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % k;
+    y[i] = c;
+    x[i * 2] = 10 * Math.cos((2 * Math.PI * c) / k) + spread * (r() - 0.5) + 100; // offset: standardisation matters
+    x[i * 2 + 1] = 10 * Math.sin((2 * Math.PI * c) / k) + spread * (r() - 0.5);
+  }
+  return { x, y };
+}
+
+function argmaxRows(logits: Float64Array, k: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < logits.length / k; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + best]!) best = c;
+    out.push(best);
+  }
+  return out;
+}
+
+describe('logistic regression', () => {
+  it('fits a separable 3-class problem perfectly and converges', () => {
+    const { x, y } = blobs(300, 3, 4, 1);
+    const fit = fitLogisticRegression(x, y, 2, 3, { l2: 1e-3, classWeight: 'none' });
+    expect(fit.converged).toBe(true);
+    expect(argmaxRows(linearLogits(x, 300, fit.weights, fit.bias), 3)).toEqual(Array.from(y));
+  });
+
+  it('satisfies the unpenalised-bias optimality condition: mean predicted probability = class frequency', () => {
+    const { x, y } = blobs(400, 3, 30, 2); // heavily overlapping classes
+    y[0] = 1; // make class frequencies unequal
+    y[3] = 1;
+    const fit = fitLogisticRegression(x, y, 2, 3, { l2: 0.1, classWeight: 'none' });
+    const logits = linearLogits(x, 400, fit.weights, fit.bias);
+    const meanP = [0, 0, 0];
+    for (let i = 0; i < 400; i++) {
+      const row = [0, 1, 2].map((c) => logits[i * 3 + c]!);
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const s = e[0]! + e[1]! + e[2]!;
+      e.forEach((v, c) => (meanP[c]! += v / s / 400));
+    }
+    const freq = [0, 1, 2].map((c) => y.filter((v) => v === c).length / 400);
+    meanP.forEach((p, c) => expect(p).toBeCloseTo(freq[c]!, 7));
+  });
+
+  it('folding the standardisation gives the same logits as the unfolded model', () => {
+    const r = rng(3);
+    const nF = 4;
+    const nC = 3;
+    const n = 50;
+    const v = Float64Array.from({ length: nF * nC }, () => r() * 4 - 2);
+    const a = Float64Array.from({ length: nC }, () => r() - 0.5);
+    const mean = Float64Array.from({ length: nF }, () => r() * 100);
+    const scale = Float64Array.from({ length: nF }, () => 0.1 + r() * 10);
+    const x = Float64Array.from({ length: n * nF }, () => r() * 200);
+    const z = x.map((val, i) => (val - mean[i % nF]!) / scale[i % nF]!);
+    const folded = foldStandardisation(v, a, mean, scale, nC);
+    const expected = linearLogits(z, n, v, a);
+    const actual = linearLogits(x, n, folded.weights, folded.bias);
+    for (let i = 0; i < expected.length; i++) expect(actual[i]).toBeCloseTo(expected[i]!, 9);
+  });
+
+  it('balanced class weights are n / (k * count)', () => {
+    const w = computeClassWeights(Uint8Array.from([0, 0, 0, 1, 2, 2]), 3, 'balanced');
+    expect(Array.from(w)).toEqual([6 / 9, 6 / 3, 6 / 6]);
+    expect(Array.from(computeClassWeights(Uint8Array.from([0, 1]), 2, 'none'))).toEqual([1, 1]);
+  });
+
+  it('rejects a class with no samples and is deterministic', () => {
+    const { x, y } = blobs(60, 2, 20, 4);
+    expect(() => fitLogisticRegression(x, y, 2, 3, { l2: 1e-3, classWeight: 'none' })).toThrow(/class 2 has no training samples/);
+    const f1 = fitLogisticRegression(x, y, 2, 2, { l2: 1e-2, classWeight: 'balanced' });
+    const f2 = fitLogisticRegression(x, y, 2, 2, { l2: 1e-2, classWeight: 'balanced' });
+    expect(Array.from(f1.weights)).toEqual(Array.from(f2.weights));
+  });
+});
+
+describe('label sets', () => {
+  it('maps AASM stages onto each label set', () => {
+    const codes = ['W', 'N1', 'N2', 'N3', 'R'].map(aasmCode);
+    expect(Array.from(mapStages(codes, LABEL_SETS.wnr))).toEqual([0, 1, 1, 1, 2]);
+    expect(Array.from(mapStages(codes, LABEL_SETS.ws))).toEqual([0, 1, 1, 1, 1]);
+    expect(Array.from(mapStages(codes, LABEL_SETS.wldr))).toEqual([0, 1, 1, 2, 3]);
+    expect(Array.from(mapStages(codes, LABEL_SETS.aasm))).toEqual([0, 1, 2, 3, 4]);
+    expect(() => aasmCode('N4')).toThrow(/unknown stage/);
+  });
+
+  it('label maps use canonical names and start with W', () => {
+    expect(labelMapJson(LABEL_SETS.wnr)).toEqual({ 0: 'W', 1: 'NREM', 2: 'REM' });
+    expect(labelMapJson(LABEL_SETS.wldr)).toEqual({ 0: 'W', 1: 'LIGHT', 2: 'DEEP', 3: 'REM' });
+    for (const set of Object.values(LABEL_SETS)) {
+      expect(set.classes[0]).toBe('W');
+      for (const c of set.classes) expect(CANONICAL_CLASSES).toContain(c);
+    }
+  });
+});
+
+describe('CSV loader', () => {
+  const header = 'epoch_index,activity_count,hr_variability,circadian_cosine,hours_since_start,clock_proxy,stage';
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'noctis-csv-'));
+    await writeFile(join(dir, 'b.csv'), `${header}\n0,1.5,0.3,-0.25,0,0,W\n2,0,0.2,-0.26,0.0167,0.004,N3\n`);
+    await writeFile(join(dir, 'a.csv'), `${header}\r\n0,2,0.1,-0.25,0,0,R\r\n`);
+    await writeFile(join(dir, 'notes.txt'), 'ignored');
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('loads subjects sorted by file name with features and stage codes', async () => {
+    const subjects = await loadSleepAccelDir(dir);
+    expect(subjects.map((s) => s.subject)).toEqual(['a', 'b']);
+    const b = subjects[1]!;
+    expect(b.nEpochs).toBe(2);
+    expect(Array.from(b.epochIndex)).toEqual([0, 2]);
+    expect(Array.from(b.features)).toEqual([1.5, 0.3, -0.25, 0, 0, 0, 0.2, -0.26, 0.0167, 0.004]);
+    expect(Array.from(b.stages)).toEqual([aasmCode('W'), aasmCode('N3')]);
+  });
+
+  it('reports malformed input with subject and line', () => {
+    expect(() => parseSleepAccelCsv('a,b\n', 's')).toThrow(/unexpected header/);
+    expect(() => parseSleepAccelCsv(`${header}\n0,1,,0,0,0,W\n`, 's')).toThrow(/s:2: non-numeric hr_variability/);
+    expect(() => parseSleepAccelCsv(`${header}\n0,1,2,0,0,0,X\n`, 's')).toThrow(/s:2: unknown stage "X"/);
+  });
+});
+
+describe('cross-validation', () => {
+  it('assigns whole subjects to folds deterministically by sorted id', () => {
+    expect(assignFolds(['c', 'a', 'b', 'd'], 2)).toEqual([0, 0, 1, 1]);
+    expect(assignFolds(['x', 'y', 'z'], 3)).toEqual([0, 1, 2]);
+    expect(() => assignFolds(['a', 'a'], 2)).toThrow(/unique/);
+  });
+
+  it('scores held-out synthetic subjects through the production kernel', () => {
+    // Stage determined by activity bands; other features noise. Six subjects.
+    const subjects: SubjectData[] = [];
+    for (let s = 0; s < 6; s++) {
+      const r = rng(10 + s);
+      const n = 90;
+      const features = new Float64Array(n * 5);
+      const stages = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const cls = i % 3; // W, NREM, REM
+        stages[i] = [aasmCode('W'), aasmCode('N2'), aasmCode('R')][cls]!;
+        features[i * 5] = [50, 0, 5][cls]! * (0.8 + 0.4 * r());
+        features[i * 5 + 1] = [1, 0.1, 0.5][cls]! * (0.9 + 0.2 * r());
+        for (let j = 2; j < 5; j++) features[i * 5 + j] = r();
+      }
+      subjects.push({ subject: `s${s}`, nEpochs: n, epochIndex: new Int32Array(n), features, stages });
+    }
+    const transforms = compileTransforms(parseTransformShorthand('log1p:activity_count,log:hr_variability:0.01', [...SLEEP_ACCEL_FEATURES]), [
+      ...SLEEP_ACCEL_FEATURES,
+    ]);
+    const report = crossValidate(subjects, LABEL_SETS.wnr, transforms, 5, { l2: 1e-3, classWeight: 'balanced' }, 3);
+    expect(report.nFolds).toBe(3);
+    expect(report.folds.flatMap((f) => f.subjects).sort()).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
+    expect(report.pooled.total).toBe(540);
+    expect(report.pooled.cohenKappa).toBeGreaterThan(0.95);
+    expect(report.kappaSd).not.toBeNull();
+  });
+});
+
+describe('transform shorthand', () => {
+  it('parses the CLI syntax into validated specs', () => {
+    const f = [...SLEEP_ACCEL_FEATURES];
+    expect(parseTransformShorthand('none', f)).toEqual([]);
+    expect(parseTransformShorthand('log1p:activity_count,log:hr_variability:0.01,clip:clock_proxy::1', f)).toEqual([
+      { feature: 'activity_count', op: 'log1p' },
+      { feature: 'hr_variability', op: 'log', offset: 0.01 },
+      { feature: 'clock_proxy', op: 'clip', max: 1 },
+    ]);
+    expect(() => parseTransformShorthand('sqrt:activity_count', f)).toThrow(/expected log1p/);
+    expect(() => parseTransformShorthand('log1p:steps', f)).toThrow(/unknown feature "steps"/);
+    expect(() => parseTransformShorthand('log:hr_variability:-1', f)).toThrow(/offset/);
+  });
+});
+
+describe.skipIf(!existsSync(SHARED_DATA))('real sleep-accel data (skipped: ../shared/data/sleep-accel absent)', () => {
+  let out = '';
+  afterAll(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it('6-fold leave-subjects-out CV reaches kappa >= 0.28 on W/NREM/REM and writes a loadable model', async () => {
+    out = await mkdtemp(join(tmpdir(), 'noctis-train-'));
+    const transforms = parseTransformShorthand('log1p:activity_count,log:hr_variability:0.01', [...SLEEP_ACCEL_FEATURES]);
+    const result = await trainModel({
+      dataDir: SHARED_DATA,
+      labelSet: 'wnr',
+      transforms,
+      l2Grid: [1e-3],
+      classWeightGrid: ['balanced'],
+      folds: 6,
+      compareUntransformed: false,
+      version: 'test-wnr',
+      outDir: out,
+      force: false,
+      dryRun: false,
+      command: 'vitest',
+      now: new Date('2020-01-01T00:00:00Z'),
+    });
+    const kappa = result.tuning.report.pooled.cohenKappa!;
+    expect(kappa).toBeGreaterThan(0.28);
+    expect((await readdir(join(out, 'test-wnr'))).sort()).toEqual([
+      'bias.npy',
+      'feature_schema.json',
+      'label_map.json',
+      'metadata.json',
+      'transforms.json',
+      'weights.npy',
+    ]);
+    const meta = JSON.parse(await readFile(join(out, 'test-wnr', 'metadata.json'), 'utf8'));
+    expect(meta.evaluation.cohen_kappa).toBeCloseTo(kappa, 6);
+    expect(meta.data_provenance.licence).toMatch(/ODC-By 1.0/);
+
+    // The service's loader must accept the folder and score exactly like the in-memory model.
+    const loaded = await loadModelFolder(out, 'test-wnr');
+    expect(loaded.labels).toEqual(['W', 'NREM', 'REM']);
+    const x = Float32Array.from([0, 0.3, -0.8, 2, 0.4, 40, 1.2, -0.5, 0.1, 0.01]);
+    const a = scoreBatch(loaded.linear, x, 2);
+    const b = scoreBatch(toLinearModel(result.fit, compileTransforms(transforms, [...SLEEP_ACCEL_FEATURES])), x, 2);
+    expect(Array.from(a.probabilities)).toEqual(Array.from(b.probabilities));
+    await expect(trainModel({ ...baseOpts(out), version: 'test-wnr' })).rejects.toThrow(/already exists/);
+  });
+});
+
+function baseOpts(out: string) {
+  return {
+    dataDir: SHARED_DATA,
+    labelSet: 'wnr' as const,
+    transforms: [],
+    l2Grid: [1e-3],
+    classWeightGrid: ['balanced' as const],
+    folds: 6,
+    compareUntransformed: false,
+    version: 'x',
+    outDir: out,
+    force: false,
+    dryRun: false,
+    command: 'vitest',
+  };
+}
