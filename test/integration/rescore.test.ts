@@ -209,3 +209,45 @@ describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () 
     expectError(await request(api.baseUrl, 'DELETE', `/v1/jobs/${ingestJob.id}`), 409, 'job_not_cancellable');
   });
 });
+
+describe('the nightly re-score schedule (RESCORE_CRON)', () => {
+  let env: TestEnv;
+  let api: RunningApp | undefined;
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    handle = createDb(env.database.url, 1);
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await handle?.db.destroy();
+    await env?.dispose();
+  });
+
+  it('re-scores with the active version what it has not scored yet, and is removed when unset', async () => {
+    // Six fields: every second, so the test need not wait for 3 am.
+    api = await startTestApp(env, { env: { ACTIVE_MODEL_VERSION: 'wnr-v2', RESCORE_CRON: '* * * * * *' } });
+    const device = await newDevice(api.baseUrl);
+    const recording = await newRecording(api.baseUrl, device);
+    const night = loadNight(listSubjects()[0]!);
+    await ingestPacked(api.baseUrl, recording, 0, night.features);
+    // Ingest scored everything with wnr-v2; drop some predictions so the schedule has work to do.
+    await handle.db.deleteFrom('predictions').where('epoch_index', '<', 300).execute();
+    let scheduled: { id: string; state: string; result: any; params: any } | undefined;
+    await waitUntil('a scheduled re-score to complete with work done', async () => {
+      const rows = await handle.db.selectFrom('jobs').select(['id', 'state', 'result', 'params']).where('type', '=', 'rescore').orderBy('created_at').execute();
+      scheduled = rows.find((j) => j.state === 'completed' && (j.result as { rescored: number }).rescored > 0);
+      return scheduled !== undefined;
+    }, 20_000, 100);
+    expect(scheduled!.params).toMatchObject({ model_version: 'wnr-v2', only_missing: true, trigger: 'schedule' });
+    expect(scheduled!.result).toMatchObject({ rescored: 300, failed: 0 });
+    const n = await handle.db.selectFrom('predictions').select(sql<number>`count(*)::int`.as('n')).where('recording_id', '=', recording).executeTakeFirstOrThrow();
+    expect(n.n).toBe(night.features.length);
+    expect(await api.app.ctx.queues.rescore.getJobSchedulersCount()).toBe(1);
+    await api.stop();
+
+    api = await startTestApp(env, { env: { ACTIVE_MODEL_VERSION: 'wnr-v2' } });
+    expect(await api.app.ctx.queues.rescore.getJobSchedulersCount()).toBe(0);
+  });
+});
