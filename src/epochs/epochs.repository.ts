@@ -1,5 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
+import { float4ArrayParam, int4ArrayParam } from '../db/pg-binary-array.js';
+import { insertWithUniqueFallback } from '../db/unique-fallback.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -18,7 +20,8 @@ export function rowLiteral(features: Float32Array, offset: number, n: number): s
 
 /**
  * One INSERT … SELECT FROM unnest for the whole batch; rows already stored are skipped and the
- * indices that were actually written come back.
+ * indices that were actually written come back. Indices and features travel as binary int4[] and
+ * real[] parameters (row k's features are the slice [k·n + 1, (k + 1)·n] of the flat block).
  */
 export async function insertEpochs(
   db: Db,
@@ -28,16 +31,14 @@ export async function insertEpochs(
   nFeatures: number,
 ): Promise<number[]> {
   if (indices.length === 0) return [];
-  const literals = new Array<string>(indices.length);
-  for (let k = 0; k < indices.length; k++) literals[k] = rowLiteral(features, k * nFeatures, nFeatures);
-  const result = await sql<{ epoch_index: number }>`
-    INSERT INTO epochs (recording_id, epoch_index, ts, features)
+  const rows = sql`
     SELECT ${recording.id}::uuid, t.i,
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
-           t.f::real[]
-    FROM unnest(${Array.from(indices)}::int4[], ${literals}::text[]) AS t(i, f)
-    ON CONFLICT DO NOTHING
-    RETURNING epoch_index`.execute(db);
+           (${float4ArrayParam(features.subarray(0, indices.length * nFeatures))}::real[])[(t.k::int - 1) * ${nFeatures}::int + 1 : t.k::int * ${nFeatures}::int]
+    FROM unnest(${int4ArrayParam(indices)}::int4[]) WITH ORDINALITY AS t(i, k)`;
+  const insert = (conflict: RawBuilder<unknown>) =>
+    sql<{ epoch_index: number }>`INSERT INTO epochs (recording_id, epoch_index, ts, features) ${rows} ${conflict} RETURNING epoch_index`.execute(db);
+  const result = await insertWithUniqueFallback(db, () => insert(sql``), () => insert(sql`ON CONFLICT DO NOTHING`));
   return result.rows.map((r) => r.epoch_index);
 }
 
