@@ -29,9 +29,11 @@ function npy(data: Float32Array, shape: readonly number[]): Buffer {
 
 type Column = { w: number[]; b: number };
 
-/** Copies of the shipped wnr-v1 and wnr-v2 plus ws-t, wldr-t and aasm-t in a private models dir. */
+/** The shipped models this suite uses, copied into a private models dir beside ws-t, wldr-t and aasm-t. */
+export const SHIPPED_VERSIONS = ['wnr-v1', 'wnr-v2', 'wldr-v1'] as const;
+
 export function labelSetModels(): { dir: string; remove(): void } {
-  const models = copyModels(['wnr-v1', 'wnr-v2']);
+  const models = copyModels(SHIPPED_VERSIONS);
   const base = path.join(models.dir, 'wnr-v1');
   const weights = readFloatNpy(new Uint8Array(readFileSync(path.join(base, 'weights.npy'))), 'weights.npy');
   const bias = readFloatNpy(new Uint8Array(readFileSync(path.join(base, 'bias.npy'))), 'bias.npy');
