@@ -7,6 +7,7 @@ export interface ReferenceStats {
   tst_min: number;
   waso_min: number;
   sol_min: number | null;
+  sol_5min_min: number | null;
   se_pct: number;
   sme_pct: number | null;
   unscored_min: number;
@@ -35,12 +36,16 @@ export function referenceStatistics(labels: readonly string[], first: number, la
     latency[label] = at < 0 ? null : at / 2;
   }
   const firstRem = slots.indexOf('REM');
+  // Persistent sleep: the first window of 10 epochs (5 minutes) that are all sleep.
+  let persistent = -1;
+  for (let i = 0; i + 10 <= slots.length && persistent < 0; i++) if (asleep.slice(i, i + 10).every(Boolean)) persistent = i;
   return {
     tib_min: slots.length / 2,
     spt_min: spt.length / 2,
     tst_min: tst / 2,
     waso_min: spt.filter((s) => s === 'W').length / 2,
     sol_min: onset < 0 ? null : onset / 2,
+    sol_5min_min: persistent < 0 ? null : persistent / 2,
     se_pct: (100 * tst) / slots.length,
     sme_pct: spt.length === 0 ? null : (100 * tst) / spt.length,
     unscored_min: slots.filter((s) => s === undefined).length / 2,

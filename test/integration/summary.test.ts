@@ -96,7 +96,7 @@ describe('GET /v1/recordings/{id}/summary of a real night', () => {
       // The gap 379..399 has no stored epoch and so no prediction: 21 unscored epochs.
       expect(ref.unscored_min).toBe(10.5);
       expect(s.tib_min).toBe((last - first + 1) * 0.5);
-      for (const key of ['tib_min', 'spt_min', 'tst_min', 'waso_min', 'sol_min', 'unscored_min', 'awakenings', 'rem_latency_min'] as const) {
+      for (const key of ['tib_min', 'spt_min', 'tst_min', 'waso_min', 'sol_min', 'sol_5min_min', 'unscored_min', 'awakenings', 'rem_latency_min'] as const) {
         expect(s[key], key).toBe(ref[key]);
       }
       expect(s.se_pct).toBeCloseTo(ref.se_pct, 10);
