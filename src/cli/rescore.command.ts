@@ -3,7 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { AppError } from '../errors/app-error.js';
 import { validate } from '../http/validate.js';
 import { findJob } from '../jobs/jobs.repository.js';
-import type { RescoreProgress } from '../rescore/rescore.repository.js';
+import type { RescoreProgress } from '../rescore/rescore.parent.js';
 import { RescoreBody } from '../rescore/rescore.schemas.js';
 import { startRescore } from '../rescore/rescore.service.js';
 import { withAppContext } from './app-context.js';

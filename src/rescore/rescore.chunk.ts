@@ -5,7 +5,8 @@ import type { Logger } from '../logging/logger.js';
 import { scoreStoredEpochs } from '../predictions/score-stored.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import { resolveModel } from './rescore.planner.js';
-import { findChunk, markChunkActive, refreshParent, settleChunk } from './rescore.repository.js';
+import { updateParent } from './rescore.parent.js';
+import { findChunk, markChunkActive, settleChunk } from './rescore.repository.js';
 
 export interface ChunkOutcome {
   readonly state: 'completed' | 'cancelled' | 'skipped';
@@ -35,8 +36,13 @@ export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkI
       const written = await scoreStoredEpochs(trx, recording, model, range);
       // Parent lock first, then the chunk row: the same order as cancel and the planner.
       const parent = await lockJob(trx, jobId);
-      if (!parent || !(await settleChunk(trx, chunkId, 'completed', { scored: written }))) throw new AlreadySettled();
-      await refreshParent(trx, parent);
+      const epochs = parent ? await settleChunk(trx, chunkId, 'completed', { scored: written }) : null;
+      if (!parent || epochs === null) throw new AlreadySettled();
+      await updateParent(trx, parent, (c) => {
+        c.result.chunks.completed += 1;
+        c.result.rescored += written;
+        c.progress.done += epochs;
+      });
       return written;
     });
     ctx.metrics.predictionsWritten.inc({ model_version: model.version }, scored);
@@ -55,7 +61,7 @@ async function stopIfParentGone(ctx: AppContext, jobId: string, chunkId: string)
   await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
     if (!parent || parent.state === 'queued' || parent.state === 'active') return;
-    if (await settleChunk(trx, chunkId, 'cancelled')) await refreshParent(trx, parent);
+    if ((await settleChunk(trx, chunkId, 'cancelled')) !== null) await updateParent(trx, parent, (c) => void (c.result.chunks.cancelled += 1));
   });
   return { state: 'cancelled', scored: 0 };
 }

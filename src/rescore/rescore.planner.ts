@@ -4,7 +4,8 @@ import { AppError } from '../errors/app-error.js';
 import { findJob, lockJob, markActive } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { advancePlan, countWithEpochs, insertChunks, nextRecordings, refreshParent, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
+import { recomputeParent, updateParent } from './rescore.parent.js';
+import { advancePlan, countWithEpochs, insertChunks, nextRecordings, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
 import { RESCORE_JOB_TYPE } from './rescore.service.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
@@ -44,12 +45,20 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
       const recordings = await nextRecordings(trx, params, plan.cursor, RECORDING_PAGE);
       const matching = recordings.filter((r) => r.feature_schema_version === model.featureSchemaVersion).map((r) => r.id);
       const other = recordings.filter((r) => r.feature_schema_version !== model.featureSchemaVersion).map((r) => r.id);
-      const chunkIds = await insertChunks(trx, jobId, params, matching);
+      const chunks = await insertChunks(trx, jobId, params, matching);
       const skipped = await countWithEpochs(trx, params, other);
       const last = recordings[recordings.length - 1]?.id ?? plan.cursor;
-      await advancePlan(trx, jobId, last, skipped, recordings.length < RECORDING_PAGE);
-      await refreshParent(trx, parent);
-      return { chunkIds, done: recordings.length < RECORDING_PAGE };
+      const done = recordings.length < RECORDING_PAGE;
+      await advancePlan(trx, jobId, last, skipped, done);
+      // Pages never share a recording (keyset over recording ids), so counts simply add up.
+      await updateParent(trx, parent, (c) => {
+        c.progress.total += chunks.reduce((n, chunk) => n + chunk.epochs, 0);
+        c.result.chunks.total += chunks.length;
+        c.result.recordings += new Set(chunks.map((chunk) => chunk.recording_id)).size;
+        c.result.skipped += skipped;
+        c.result.planned = done;
+      });
+      return { chunkIds: chunks.map((chunk) => chunk.id), done };
     });
     if (page === null) break;
     await enqueueChunks(ctx, jobId, page.chunkIds);
@@ -90,10 +99,10 @@ async function reconcileChunks(ctx: AppContext, jobId: string, log: Logger): Pro
     requeued += missing.length;
   }
   if (requeued > 0) log.warn({ requeued }, 're-enqueued re-score chunks the queue no longer had');
-  // Also completes a parent whose last chunk settled while nobody could finish it.
+  // Counters rebuilt from the rows (they are the truth); also completes a parent with nothing left.
   await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
-    if (parent && parent.state === 'active') await refreshParent(trx, parent);
+    if (parent && parent.state === 'active') await recomputeParent(trx, parent);
   });
 }
 
@@ -102,6 +111,11 @@ export async function failChunk(ctx: AppContext, jobId: string, chunkId: string,
   await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
     if (!parent) return;
-    if (await settleChunk(trx, chunkId, 'failed', { error })) await refreshParent(trx, parent);
+    const epochs = await settleChunk(trx, chunkId, 'failed', { error });
+    if (epochs === null) return;
+    await updateParent(trx, parent, (c) => {
+      c.result.chunks.failed += 1;
+      c.progress.done += epochs;
+    });
   });
 }

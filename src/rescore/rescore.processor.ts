@@ -1,11 +1,13 @@
 import type { Job } from 'bullmq';
+import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
-import { finishJob, lockJob } from '../jobs/jobs.repository.js';
+import { lockJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobPayloads } from '../queues/queues.js';
 import { processRescoreChunk } from './rescore.chunk.js';
 import { failChunk, processRescorePlan } from './rescore.planner.js';
-import { cancelQueuedChunks, refreshParent } from './rescore.repository.js';
+import { updateParent } from './rescore.parent.js';
+import { cancelQueuedChunks } from './rescore.repository.js';
 import { runScheduledRescore } from './rescore.schedule.js';
 
 type RescoreJob = Job<JobPayloads['rescore']>;
@@ -33,8 +35,8 @@ export async function rescoreFinalFailure(ctx: AppContext, job: RescoreJob, err:
   await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, job.data.jobId);
     if (!parent || (parent.state !== 'queued' && parent.state !== 'active')) return;
-    await cancelQueuedChunks(trx, parent.id);
-    await finishJob(trx, parent.id, 'failed', { error });
-    await refreshParent(trx, { ...parent, state: 'failed' });
+    const cancelled = await cancelQueuedChunks(trx, parent.id);
+    await trx.updateTable('jobs').set({ state: 'failed', error: JSON.stringify(error), finished_at: sql`now()` }).where('id', '=', parent.id).execute();
+    await updateParent(trx, { ...parent, state: 'failed' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
   });
 }

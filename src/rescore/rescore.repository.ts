@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ChunkState, Database, JobRow } from '../db/database.js';
+import type { ChunkState, Database } from '../db/database.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -13,24 +13,6 @@ export interface RescoreParams {
   only_missing: boolean;
   chunk_epochs: number;
   trigger: 'api' | 'cli' | 'schedule';
-}
-
-export interface RescoreProgress {
-  done: number;
-  total: number;
-}
-
-export interface RescoreResult {
-  model_version: string;
-  /** Predictions written by completed chunks. */
-  rescored: number;
-  /** Recordings with epochs in range whose feature schema differs from the model's. */
-  skipped: number;
-  /** Chunks that failed after their retries. */
-  failed: number;
-  recordings: number;
-  planned: boolean;
-  chunks: Record<ChunkState, number> & { total: number };
 }
 
 export async function insertPlan(db: Db, jobId: string, modelVersion: string): Promise<void> {
@@ -77,21 +59,27 @@ function selectedEpochs(params: RescoreParams, recordingIds: readonly string[]) 
              WHERE e.recording_id = ANY(${recordingIds}::uuid[]) ${from} ${to} ${missing}`;
 }
 
+export interface PlannedChunk {
+  readonly id: string;
+  readonly recording_id: string;
+  readonly epochs: number;
+}
+
 /**
  * Writes the chunk rows of these recordings in one statement: epochs bucketed by
  * `epoch_index / chunk_epochs`, each chunk spanning its bucket's first to last selected index.
  */
-export async function insertChunks(trx: Transaction<Database>, jobId: string, params: RescoreParams, recordingIds: readonly string[]): Promise<string[]> {
+export async function insertChunks(trx: Transaction<Database>, jobId: string, params: RescoreParams, recordingIds: readonly string[]): Promise<PlannedChunk[]> {
   if (recordingIds.length === 0) return [];
-  const result = await sql<{ id: string }>`
+  const result = await sql<PlannedChunk>`
     INSERT INTO rescore_chunks (job_id, recording_id, from_index, to_index, epochs)
     SELECT ${jobId}::uuid, s.recording_id, min(s.epoch_index), max(s.epoch_index) + 1, count(*)
     FROM (${selectedEpochs(params, recordingIds)}) s
     GROUP BY s.recording_id, s.epoch_index / ${params.chunk_epochs}::int
     ORDER BY s.recording_id, min(s.epoch_index)
     ON CONFLICT (job_id, recording_id, from_index) DO NOTHING
-    RETURNING id`.execute(trx);
-  return result.rows.map((r) => r.id);
+    RETURNING id, recording_id, epochs`.execute(trx);
+  return result.rows;
 }
 
 /** How many of these (schema-mismatched) recordings have at least one selected epoch. */
@@ -129,16 +117,17 @@ export async function findChunk(db: Db, chunkId: string) {
 }
 
 /**
- * Moves an unfinished chunk to a final state; false when it was already final (another run of the
- * same chunk got there first). Callers hold the parent's row lock, taken before any chunk lock.
+ * Moves an unfinished chunk to a final state and returns its planned epochs; null when it was
+ * already final (another run of the same chunk got there first). Callers hold the parent's row
+ * lock, taken before any chunk lock.
  */
 export async function settleChunk(
   trx: Transaction<Database>,
   chunkId: string,
   state: Extract<ChunkState, 'completed' | 'failed' | 'cancelled'>,
   outcome: { scored?: number; error?: unknown } = {},
-): Promise<boolean> {
-  const result = await trx
+): Promise<number | null> {
+  const row = await trx
     .updateTable('rescore_chunks')
     .set({
       state,
@@ -149,8 +138,9 @@ export async function settleChunk(
     })
     .where('id', '=', chunkId)
     .where('state', 'in', state === 'completed' ? ['active'] : ['queued', 'active'])
+    .returning('epochs')
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return row?.epochs ?? null;
 }
 
 /** Cancels every chunk that has not started; returns their ids (for removing their queue entries). */
@@ -171,54 +161,4 @@ export async function unfinishedChunks(db: Db, jobId: string, afterId: string | 
   if (afterId !== null) query = query.where('id', '>', afterId);
   const rows = await query.orderBy('id').limit(limit).execute();
   return rows.map((r) => r.id);
-}
-
-/**
- * Derives the parent's progress and result from its chunk rows and plan, writes them, and completes
- * the parent once planning is done and no chunk is left. The caller holds the parent's row lock, so
- * chunk completions are serialized here and the last one sees every other.
- */
-export async function refreshParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreResult> {
-  const plan = await findPlan(trx, parent.id);
-  const rows = await sql<{ state: ChunkState; chunks: number; epochs: number; scored: number }>`
-    SELECT state, count(*)::int AS chunks, coalesce(sum(epochs), 0)::bigint AS epochs, coalesce(sum(scored), 0)::bigint AS scored
-    FROM rescore_chunks WHERE job_id = ${parent.id}::uuid GROUP BY state`.execute(trx);
-  const chunks = { total: 0, queued: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
-  let total = 0;
-  let done = 0;
-  let rescored = 0;
-  for (const row of rows.rows) {
-    chunks[row.state] = row.chunks;
-    chunks.total += row.chunks;
-    total += row.epochs;
-    if (row.state === 'completed' || row.state === 'failed') done += row.epochs;
-    rescored += row.scored;
-  }
-  const recordings = await trx
-    .selectFrom('rescore_chunks')
-    .select(sql<number>`count(DISTINCT recording_id)::int`.as('n'))
-    .where('job_id', '=', parent.id)
-    .executeTakeFirstOrThrow();
-  const result: RescoreResult = {
-    model_version: plan?.model_version ?? (parent.params as RescoreParams).model_version,
-    rescored,
-    skipped: plan?.skipped ?? 0,
-    failed: chunks.failed,
-    recordings: recordings.n,
-    planned: plan?.planned_at != null,
-    chunks,
-  };
-  const progress: RescoreProgress = { done, total };
-  const finished = parent.state === 'active' && result.planned && chunks.queued + chunks.active === 0;
-  await trx
-    .updateTable('jobs')
-    .set({
-      progress: JSON.stringify(progress),
-      result: JSON.stringify(result),
-      updated_at: sql`now()`,
-      ...(finished ? { state: 'completed' as const, finished_at: sql`now()` } : {}),
-    })
-    .where('id', '=', parent.id)
-    .execute();
-  return result;
 }

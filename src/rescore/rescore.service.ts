@@ -6,7 +6,8 @@ import { findDevice } from '../devices/devices.repository.js';
 import { AppError, conflict, notFound } from '../errors/app-error.js';
 import { findJob, insertJob, lockJob } from '../jobs/jobs.repository.js';
 import { enqueue } from '../queues/queues.js';
-import { cancelQueuedChunks, insertPlan, refreshParent, type RescoreParams } from './rescore.repository.js';
+import { updateParent } from './rescore.parent.js';
+import { cancelQueuedChunks, insertPlan, type RescoreParams } from './rescore.repository.js';
 import type { RescoreRequest } from './rescore.schemas.js';
 
 export const RESCORE_JOB_TYPE = 'rescore';
@@ -79,7 +80,7 @@ export async function cancelRescore(ctx: AppContext, jobId: string): Promise<Job
     }
     const cancelled = await cancelQueuedChunks(trx, jobId);
     await trx.updateTable('jobs').set({ state: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', jobId).execute();
-    await refreshParent(trx, { ...parent, state: 'cancelled' });
+    await updateParent(trx, { ...parent, state: 'cancelled' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
     return { cancelled };
   });
   await removeQueued(ctx, [jobId, ...outcome.cancelled]);

@@ -29,7 +29,15 @@ describe('re-scoring with separate worker processes', () => {
     workers.push(worker);
     return worker;
   };
-  const job = async (id: string) => (await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body;
+  const killed = new Set<ChildHandle>();
+  /** A worker that died on its own (not killed by the test) fails the test with its output. */
+  const assertWorkersAlive = () => {
+    for (const w of workers) if (!killed.has(w) && w.child.exitCode !== null) throw new Error(`a worker exited: ${w.output().slice(-2000)}`);
+  };
+  const job = async (id: string) => {
+    assertWorkersAlive();
+    return (await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body;
+  };
   const startRescore = async (): Promise<string> => {
     const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'wnr-v2', device_id: deviceId });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -72,10 +80,12 @@ describe('re-scoring with separate worker processes', () => {
     const id = await startRescore();
     let activeAtKill: string[] = [];
     await waitUntil('chunks to be running', async () => {
+      assertWorkersAlive();
       const active = await handle.db.selectFrom('rescore_chunks').select('id').where('job_id', '=', id).where('state', '=', 'active').execute();
       activeAtKill = active.map((c) => c.id);
       return activeAtKill.length >= 2 || (activeAtKill.length > 0 && (await job(id)).progress.done > 0);
     }, 60_000, 10);
+    killed.add(workers[0]!);
     expect(await workers[0]!.kill('SIGKILL')).toBe('SIGKILL');
     startWorker();
 
@@ -134,7 +144,7 @@ describe('re-scoring with separate worker processes', () => {
     expect(done.state).toBe('completed');
     const perRecording = EPOCHS_PER_RECORDING / CHUNK_EPOCHS;
     expect(done.result).toMatchObject({ failed: perRecording, rescored: TOTAL - EPOCHS_PER_RECORDING });
-    expect(done.result.chunks).toMatchObject({ failed: perRecording, completed: CHUNKS - perRecording, queued: 0, active: 0 });
+    expect(done.result.chunks).toMatchObject({ failed: perRecording, completed: CHUNKS - perRecording, pending: 0 });
     const failed = await handle.db.selectFrom('rescore_chunks').select(['recording_id', 'error']).where('job_id', '=', id).where('state', '=', 'failed').execute();
     expect(failed.every((c) => c.recording_id === victim && JSON.stringify(c.error).includes('no longer exists'))).toBe(true);
   }, 120_000);

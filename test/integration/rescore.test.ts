@@ -109,7 +109,7 @@ describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () 
       expect(job.state).toBe('completed');
       expect(job.progress).toEqual({ done: total, total });
       expect(job.result).toMatchObject({ model_version: 'wnr-v2', rescored: total, skipped: 1, failed: 0, recordings: 3, planned: true });
-      expect(job.result.chunks).toEqual({ total: chunks, queued: 0, active: 0, completed: chunks, failed: 0, cancelled: 0 });
+      expect(job.result.chunks).toEqual({ total: chunks, pending: 0, completed: chunks, failed: 0, cancelled: 0 });
       for (const [k, id] of recs.entries()) expect(await predictionCount('wnr-v2', id)).toBe(nights[k]!.indices.length);
       expect(await predictionCount('wnr-v2', alt)).toBe(0);
       const distinct = await sql<{ n: number }>`

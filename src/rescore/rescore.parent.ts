@@ -1,0 +1,99 @@
+import { sql, type Transaction } from 'kysely';
+import type { ChunkState, Database, JobRow } from '../db/database.js';
+import type { RescoreParams } from './rescore.repository.js';
+
+export interface RescoreProgress {
+  /** Epochs of chunks that completed or failed for good. */
+  done: number;
+  /** Epochs planned so far (final once `result.planned`). */
+  total: number;
+}
+
+export interface RescoreResult {
+  model_version: string;
+  /** Predictions written by completed chunks. */
+  rescored: number;
+  /** Recordings with selected epochs whose feature schema differs from the model's. */
+  skipped: number;
+  /** Chunks that failed after their retries. */
+  failed: number;
+  recordings: number;
+  planned: boolean;
+  chunks: { total: number; pending: number; completed: number; failed: number; cancelled: number };
+}
+
+export interface RescoreCounters {
+  progress: RescoreProgress;
+  result: RescoreResult;
+}
+
+export function countersOf(parent: JobRow): RescoreCounters {
+  const progress = parent.progress as Partial<RescoreProgress> | null;
+  const result = parent.result as RescoreResult | null;
+  return {
+    progress: { done: progress?.done ?? 0, total: progress?.total ?? 0 },
+    result: result
+      ? { ...result, chunks: { ...result.chunks } }
+      : {
+          model_version: (parent.params as RescoreParams).model_version,
+          rescored: 0,
+          skipped: 0,
+          failed: 0,
+          recordings: 0,
+          planned: false,
+          chunks: { total: 0, pending: 0, completed: 0, failed: 0, cancelled: 0 },
+        },
+  };
+}
+
+/**
+ * Applies one change to the parent's counters, writes them, and completes an active parent once
+ * planning is done and no chunk is pending. Callers hold the parent's row lock and call this in the
+ * transaction that makes the chunk change it reflects, so each change counts exactly once, in O(1)
+ * however many chunks the job has.
+ */
+export async function updateParent(trx: Transaction<Database>, parent: JobRow, change: (c: RescoreCounters) => void): Promise<RescoreCounters> {
+  const counters = countersOf(parent);
+  change(counters);
+  const chunks = counters.result.chunks;
+  chunks.pending = chunks.total - chunks.completed - chunks.failed - chunks.cancelled;
+  counters.result.failed = chunks.failed;
+  const finished = parent.state === 'active' && counters.result.planned && chunks.pending === 0;
+  await trx
+    .updateTable('jobs')
+    .set({
+      progress: JSON.stringify(counters.progress),
+      result: JSON.stringify(counters.result),
+      updated_at: sql`now()`,
+      ...(finished ? { state: 'completed' as const, finished_at: sql`now()` } : {}),
+    })
+    .where('id', '=', parent.id)
+    .execute();
+  return counters;
+}
+
+/** Rebuilds the counters from the chunk rows and the plan: the repair path (a planner rerun), O(chunks). */
+export async function recomputeParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreCounters> {
+  const plan = await trx.selectFrom('rescore_plans').selectAll().where('job_id', '=', parent.id).executeTakeFirst();
+  const rows = await sql<{ state: ChunkState; chunks: number; epochs: number; scored: number }>`
+    SELECT state, count(*)::int AS chunks, coalesce(sum(epochs), 0)::bigint AS epochs, coalesce(sum(scored), 0)::bigint AS scored
+    FROM rescore_chunks WHERE job_id = ${parent.id}::uuid GROUP BY state`.execute(trx);
+  const recordings = await sql<{ n: number }>`
+    SELECT count(DISTINCT recording_id)::int AS n FROM rescore_chunks WHERE job_id = ${parent.id}::uuid`.execute(trx);
+  return updateParent(trx, parent, (c) => {
+    const chunks = { total: 0, pending: 0, completed: 0, failed: 0, cancelled: 0 };
+    c.progress = { done: 0, total: 0 };
+    c.result.rescored = 0;
+    for (const row of rows.rows) {
+      chunks.total += row.chunks;
+      c.progress.total += row.epochs;
+      if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') chunks[row.state] += row.chunks;
+      if (row.state === 'completed' || row.state === 'failed') c.progress.done += row.epochs;
+      c.result.rescored += row.scored;
+    }
+    c.result.chunks = chunks;
+    c.result.recordings = recordings.rows[0]!.n;
+    c.result.skipped = plan?.skipped ?? 0;
+    c.result.planned = plan?.planned_at != null;
+  });
+}
