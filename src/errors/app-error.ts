@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'invalid_configuration',
   'model_unavailable',
   'internal_error',
+  'service_unavailable',
   'invalid_labels',
   'no_predictions',
   'no_labels',

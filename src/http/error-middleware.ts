@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgCode } from '../db/pg-errors.js';
+import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -36,12 +37,27 @@ function fromPostgres(err: unknown): AppError | null {
   return new AppError(422, 'validation_failed', 'request contains text that cannot be stored (the NUL character U+0000)', { reason: 'nul_character' });
 }
 
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * PostgreSQL down or dropping connections: nothing can be made durable, so the client hears a
+ * clear 503 with Retry-After (never a hang, never a 500) and can send the same request again.
+ */
+function fromUnavailableDatabase(err: unknown): AppError | null {
+  if (!isDatabaseUnavailable(err)) return null;
+  return new AppError(503, 'service_unavailable', 'the database is unreachable; nothing was stored, retry later', { retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS });
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const appError = err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? fromPostgres(err));
+    const appError = err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? fromPostgres(err) ?? fromUnavailableDatabase(err));
     const log = (req as { log?: Logger }).log ?? logger;
     if (appError) {
-      if (appError.statusCode >= 500) log.error({ err }, appError.message);
+      if (appError.code === 'service_unavailable') {
+        log.warn({ err }, appError.message);
+        res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      } else if (appError.statusCode >= 500) log.error({ err }, appError.message);
       res.status(appError.statusCode).json(appError.toJSON());
       return;
     }
