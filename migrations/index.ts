@@ -3,6 +3,7 @@ import * as createCoreTables from './2026_11_26_0001_create_core_tables.js';
 import * as createPredictions from './2026_11_26_0002_create_predictions.js';
 import * as createLabels from './2026_11_26_0003_create_labels.js';
 import * as createRescoreChunks from './2026_11_26_0004_create_rescore_chunks.js';
+import * as addTenantsAndApiKeys from './2026_11_26_0005_add_tenants_and_api_keys.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -10,4 +11,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_26_0002_create_predictions': createPredictions,
   '2026_11_26_0003_create_labels': createLabels,
   '2026_11_26_0004_create_rescore_chunks': createRescoreChunks,
+  '2026_11_26_0005_add_tenants_and_api_keys': addTenantsAndApiKeys,
 };

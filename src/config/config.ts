@@ -26,6 +26,10 @@ const ConfigSchema = z.object({
   SWEEP_INTERVAL_SECONDS: intIn(1, 3600, 30),
   SWEEP_STALE_SECONDS: intIn(1, 86400, 60),
   JOB_LOCK_SECONDS: intIn(1, 3600, 60),
+  NOCTIS_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 6000),
+  WEB_CONCURRENCY: intIn(1, 64, 1),
   DB_POOL_SIZE: intIn(1, 200, 10),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
   // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.

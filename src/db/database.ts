@@ -10,6 +10,7 @@ export interface DevicesTable {
   model: string | null;
   firmware: string | null;
   metadata: Json;
+  tenant: Generated<string>;
   created_at: Generated<Date>;
 }
 
@@ -20,6 +21,7 @@ export interface RecordingsTable {
   feature_schema_version: string;
   epoch_seconds: number;
   metadata: Json;
+  tenant: Generated<string>;
   created_at: Generated<Date>;
 }
 
@@ -88,6 +90,7 @@ export interface JobsTable {
   type: string;
   state: JobState;
   recording_id: string | null;
+  tenant: Generated<string>;
   params: Json;
   progress: Json;
   result: ColumnType<unknown, string | null, string | null>;
@@ -109,6 +112,18 @@ export interface IngestPayloadsTable {
   created_at: Generated<Date>;
 }
 
+export interface ApiKeysTable {
+  id: Generated<string>;
+  tenant: string;
+  name: string | null;
+  scopes: string[];
+  key_hash: string;
+  key_prefix: string;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
 export interface Database {
   devices: DevicesTable;
   recordings: RecordingsTable;
@@ -119,6 +134,7 @@ export interface Database {
   labels: LabelsTable;
   rescore_plans: RescorePlansTable;
   rescore_chunks: RescoreChunksTable;
+  api_keys: ApiKeysTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

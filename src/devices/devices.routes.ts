@@ -31,12 +31,12 @@ export function devicesRouter(ctx: AppContext): Router {
   const router = Router();
   router.post('/v1/devices', async (req, res) => {
     const body = validate(CreateDeviceBody, requireObjectBody(req.body), 'device');
-    const { row, created } = await upsertDevice(ctx.db, body);
+    const { row, created } = await upsertDevice(ctx.db, req.auth.tenant, body);
     res.status(created ? 201 : 200).json(toDeviceResource(row));
   });
   router.get('/v1/devices/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'device_not_found', 'device');
-    const row = await findDevice(ctx.db, id);
+    const row = await findDevice(ctx.db, id, req.auth.tenant);
     if (!row) throw notFound('device_not_found', `device ${id} does not exist`, { device_id: id });
     res.json(toDeviceResource(row));
   });

@@ -12,7 +12,7 @@ export function evaluationRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/evaluation', async (req, res) => {
     const query = parseQuery(RecordingEvaluationQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     res.json(await evaluateRecording(ctx, recording, query.model_version));
   });
 

@@ -1,5 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
+import { credentialsOf } from '../auth/auth.middleware.js';
+import { AppError } from '../errors/app-error.js';
 import { readiness } from './readiness.js';
 
 export function healthRouter(ctx: AppContext): Router {
@@ -12,7 +14,12 @@ export function healthRouter(ctx: AppContext): Router {
     const failed = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', failed, checks });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    const token = ctx.config.METRICS_TOKEN;
+    if (token && credentialsOf(req) !== token) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      throw new AppError(401, 'unauthorized', 'metrics need the METRICS_TOKEN as a bearer token');
+    }
     res.setHeader('Content-Type', ctx.metrics.registry.contentType);
     res.send(await ctx.metrics.registry.metrics());
   });

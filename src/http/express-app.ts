@@ -12,6 +12,12 @@ import { evaluationRouter } from '../evaluation/evaluation.routes.js';
 import { labelsRouter } from '../labels/labels.routes.js';
 import { pagesRouter } from '../pages/pages.routes.js';
 import { summaryRouter } from '../summary/summary.routes.js';
+import { BULL_BOARD_PATH, bullBoardHandler } from '../admin/bull-board.js';
+import { apiKeysRouter } from '../auth/api-keys.routes.js';
+import { authenticate } from '../auth/auth.middleware.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
+import { openApiRouter } from '../openapi/openapi.routes.js';
+import { APP_VERSION } from '../version.js';
 import { errorMiddleware, notFoundRoute } from './error-middleware.js';
 import { requestContext } from './request-context.js';
 
@@ -20,10 +26,17 @@ export function createExpressApp(ctx: AppContext): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(ctx.logger, ctx.metrics.httpDuration));
+  app.use(healthRouter(ctx));
+  app.use(openApiRouter(APP_VERSION));
+  // Everything else needs a key; authentication runs before body parsing so anonymous clients
+  // cannot make the server parse large bodies.
+  const limiter = new RateLimiter(ctx.redis, ctx.config.QUEUE_PREFIX, ctx.config.RATE_LIMIT_PER_MINUTE);
+  app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, limiter, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
+  app.use(BULL_BOARD_PATH, bullBoardHandler(ctx.queues));
   // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
   // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
   app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
-  app.use(healthRouter(ctx));
+  app.use(apiKeysRouter(ctx));
   app.use(devicesRouter(ctx));
   app.use(recordingsRouter(ctx));
   app.use(ingestRouter(ctx));

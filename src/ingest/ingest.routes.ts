@@ -25,7 +25,7 @@ export function ingestRouter(ctx: AppContext): Router {
     const envelope = packed
       ? parseEpochEnvelope(IngestPackedBody, body, 'ingest request')
       : parseEpochEnvelope(IngestListBody, body, 'ingest request');
-    const recording = await requireRecording(ctx, envelope.recording_id);
+    const recording = await requireRecording(ctx, envelope.recording_id, req.auth.tenant);
     if (envelope.feature_schema_version !== recording.feature_schema_version) {
       throw conflict('feature_schema_mismatch', `recording ${recording.id} uses feature schema ${recording.feature_schema_version}, not ${envelope.feature_schema_version}`, {
         recording_feature_schema_version: recording.feature_schema_version,

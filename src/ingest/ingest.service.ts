@@ -30,6 +30,7 @@ export async function acceptIngest(ctx: AppContext, recording: RecordingRow, dec
       id: jobId,
       type: 'ingest',
       recordingId: recording.id,
+      tenant: recording.tenant,
       params: { accepted: decoded.count },
       progress: { done: 0, total: decoded.count },
     });

@@ -7,6 +7,8 @@ export interface NewJob {
   readonly id: string;
   readonly type: string;
   readonly recordingId: string | null;
+  /** Owner; internal jobs (schedules) belong to the default tenant. */
+  readonly tenant?: string;
   readonly params?: Record<string, unknown>;
   readonly progress?: Record<string, unknown>;
 }
@@ -19,6 +21,7 @@ export async function insertJob(db: Db, job: NewJob): Promise<void> {
       type: job.type,
       state: 'queued',
       recording_id: job.recordingId,
+      tenant: job.tenant ?? 'default',
       params: JSON.stringify(job.params ?? {}),
       progress: JSON.stringify(job.progress ?? {}),
       result: null,
@@ -27,8 +30,10 @@ export async function insertJob(db: Db, job: NewJob): Promise<void> {
     .execute();
 }
 
-export async function findJob(db: Db, id: string): Promise<JobRow | undefined> {
-  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findJob(db: Db, id: string, tenant?: string): Promise<JobRow | undefined> {
+  let query = db.selectFrom('jobs').selectAll().where('id', '=', id);
+  if (tenant !== undefined) query = query.where('tenant', '=', tenant);
+  return query.executeTakeFirst();
 }
 
 export async function lockJob(trx: Transaction<Database>, id: string): Promise<JobRow | undefined> {

@@ -9,7 +9,7 @@ export function jobsRouter(ctx: AppContext): Router {
   const router = Router();
   router.get('/v1/jobs/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'job_not_found', 'job');
-    const row = await findJob(ctx.db, id);
+    const row = await findJob(ctx.db, id, req.auth.tenant);
     if (!row) throw notFound('job_not_found', `job ${id} does not exist`, { job_id: id });
     res.json(toJobResource(row));
   });

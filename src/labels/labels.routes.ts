@@ -26,7 +26,7 @@ export function labelsRouter(ctx: AppContext): Router {
       throw tooLarge('too_many_epochs', `${raw['labels'].length} labels in one request; the limit is ${limit}`, { count: raw['labels'].length, limit });
     }
     const body = validate(PutLabelsBody, raw, 'labels');
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const rows = checkLabels(body.labels, (await epochStats(ctx.db, recording.id)).last_epoch_index);
     const written = await upsertLabels(ctx.db, recording, rows);
     res.json({ recording_id: recording.id, written, labelled_epochs: await countLabels(ctx.db, recording.id) });
@@ -34,7 +34,7 @@ export function labelsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/labels', async (req, res) => {
     const query = parseQuery(ListLabelsQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const started = new Date(recording.started_at);
     const rows = await listLabels(ctx.db, recording.id, toIndexRange(started, recording.epoch_seconds, query.from, query.to));
     res.json({

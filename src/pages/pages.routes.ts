@@ -27,19 +27,19 @@ export function pagesRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/hypnogram.svg', async (req, res) => {
     const query = parseQuery(HypnogramQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const view = await loadNightView(ctx, recording, query);
     sendMarkup(res, 'image/svg+xml; charset=utf-8', renderHypnogramSvg(view.picture));
   });
 
   router.get('/recordings/:id', async (req, res) => {
     const query = parseQuery(HypnogramQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const view = await loadNightView(ctx, recording, query);
     const { hypnogram } = view;
     const stats = sleepStatistics({ labels: hypnogram.model.labels, classes: hypnogram.classes, epochSeconds: recording.epoch_seconds });
     const evaluation = view.labelled === 0 ? null : await evaluateRecording(ctx, recording, hypnogram.model.version).catch(noAgreement);
-    const device = await findDevice(ctx.db, recording.device_id);
+    const device = await findDevice(ctx.db, recording.device_id, recording.tenant);
     const html = renderReportPage({
       recording: {
         id: recording.id,

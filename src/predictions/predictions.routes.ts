@@ -36,13 +36,13 @@ export function predictionsRouter(ctx: AppContext): Router {
     const body = requireObjectBody(req.body);
     if ('recording_id' in body) {
       const params = validate(RecordingPredictBody, body, 'predict request');
-      const recording = await requireRecording(ctx, params.recording_id);
+      const recording = await requireRecording(ctx, params.recording_id, req.auth.tenant);
       const model = ctx.registry.resolve(params.model_version);
       requireSchema(model, recording.feature_schema_version);
       const range = toIndexRange(new Date(recording.started_at), recording.epoch_seconds, params.from, params.to);
       const jobId = randomUUID();
       const jobParams: PredictParams = { model_version: model.version, from_index: range.fromIndex, to_index: range.toIndex };
-      await insertJob(ctx.db, { id: jobId, type: 'predict', recordingId: recording.id, params: { ...jobParams } });
+      await insertJob(ctx.db, { id: jobId, type: 'predict', recordingId: recording.id, tenant: recording.tenant, params: { ...jobParams } });
       await enqueue(ctx.queues, 'predict', jobId).catch((err: unknown) => req.log.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
       res.status(202).json({ job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version });
       return;
@@ -73,7 +73,7 @@ export function predictionsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/predictions', async (req, res) => {
     const query = parseQuery(ListPredictionsQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const model = ctx.registry.resolve(query.model_version);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);

@@ -7,6 +7,7 @@ export interface RecordingFields {
   readonly feature_schema_version: string;
   readonly epoch_seconds: number;
   readonly metadata: Record<string, unknown>;
+  readonly tenant: string;
 }
 
 export async function insertRecording(db: Kysely<Database>, fields: RecordingFields): Promise<RecordingRow> {
@@ -17,8 +18,11 @@ export async function insertRecording(db: Kysely<Database>, fields: RecordingFie
     .executeTakeFirstOrThrow();
 }
 
-export async function findRecording(db: Kysely<Database>, id: string): Promise<RecordingRow | undefined> {
-  return db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+/** `tenant` limits the lookup to one tenant's recordings; internal callers (workers) pass none. */
+export async function findRecording(db: Kysely<Database>, id: string, tenant?: string): Promise<RecordingRow | undefined> {
+  let query = db.selectFrom('recordings').selectAll().where('id', '=', id);
+  if (tenant !== undefined) query = query.where('tenant', '=', tenant);
+  return query.executeTakeFirst();
 }
 
 export interface EpochStats {

@@ -39,10 +39,10 @@ export function toRecordingResource(row: RecordingRow) {
   };
 }
 
-/** Loads a recording by path id or answers 404 recording_not_found. */
-export async function requireRecording(ctx: AppContext, rawId: unknown): Promise<RecordingRow> {
+/** Loads one of `tenant`'s recordings or answers 404 recording_not_found, as for an unknown id. */
+export async function requireRecording(ctx: AppContext, rawId: unknown, tenant: string): Promise<RecordingRow> {
   const id = parseUuid(rawId, 'recording_not_found', 'recording');
-  const row = await findRecording(ctx.db, id);
+  const row = await findRecording(ctx.db, id, tenant);
   if (!row) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
   return row;
 }
@@ -64,7 +64,7 @@ export function recordingsRouter(ctx: AppContext): Router {
       });
     }
     const deviceId = parseUuid(body.device_id, 'device_not_found', 'device');
-    if (!(await findDevice(ctx.db, deviceId))) {
+    if (!(await findDevice(ctx.db, deviceId, req.auth.tenant))) {
       throw notFound('device_not_found', `device ${deviceId} does not exist`, { device_id: deviceId });
     }
     const row = await insertRecording(ctx.db, {
@@ -73,18 +73,19 @@ export function recordingsRouter(ctx: AppContext): Router {
       feature_schema_version: body.feature_schema_version,
       epoch_seconds: epochSeconds,
       metadata: body.metadata ?? {},
+      tenant: req.auth.tenant,
     });
     res.status(201).json(toRecordingResource(row));
   });
 
   router.get('/v1/recordings/:id', async (req, res) => {
-    const row = await requireRecording(ctx, req.params.id);
+    const row = await requireRecording(ctx, req.params.id, req.auth.tenant);
     res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, row.id)) });
   });
 
   router.get('/v1/recordings/:id/epochs', async (req, res) => {
     const query = parseQuery(ListEpochsQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
     const after = query.cursor === undefined ? -1 : decodeCursor(query.cursor);

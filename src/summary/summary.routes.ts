@@ -11,7 +11,7 @@ export function summaryRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/summary', async (req, res) => {
     const query = parseQuery(HypnogramQuery, req.query);
-    const recording = await requireRecording(ctx, req.params.id);
+    const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const hypnogram = await loadHypnogram(ctx, recording, query);
     const stats = sleepStatistics({ labels: hypnogram.model.labels, classes: hypnogram.classes, epochSeconds: recording.epoch_seconds });
     res.json(toSummaryResource(hypnogram, stats));

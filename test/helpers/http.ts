@@ -1,10 +1,15 @@
+import { adminAuth } from './services.js';
+
 export interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
   body: T;
 }
 
-/** Real HTTP against the app under test; the body is parsed when it is JSON. */
+/**
+ * Real HTTP against the app under test; the body is parsed when it is JSON. Requests carry the
+ * test operator token unless `headers` sets `authorization` (an empty string sends none).
+ */
 export async function request<T = any>(
   baseUrl: string,
   method: string,
@@ -12,7 +17,9 @@ export async function request<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<JsonResponse<T>> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const auth = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization') ? {} : adminAuth;
+  const merged: Record<string, string> = Object.fromEntries(Object.entries<string>({ ...auth, ...headers }).filter(([, v]) => v !== ''));
+  const init: RequestInit = { method, headers: merged };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';

@@ -11,6 +11,10 @@ export const TEST_SERVER_URL =
   process.env['INTEGRATION_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env['INTEGRATION_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/0';
 
+/** The operator token every test app accepts; request() sends it unless told otherwise. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const adminAuth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { App } from '../../src/app.js';
 import { loadConfig, type Config, type Env } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { SHIPPED_MODELS_DIR, TEST_REDIS_URL, uniqueName } from './services.js';
+import { SHIPPED_MODELS_DIR, TEST_ADMIN_TOKEN, TEST_REDIS_URL, uniqueName } from './services.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestEnv {
@@ -28,6 +28,7 @@ export async function createTestEnv(): Promise<TestEnv> {
       LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
       DB_POOL_SIZE: '4',
       SWEEP_INTERVAL_SECONDS: '1',
+      NOCTIS_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       ...overrides,
     };
     return Object.fromEntries(Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined));

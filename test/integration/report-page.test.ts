@@ -1,3 +1,4 @@
+import { TEST_ADMIN_TOKEN } from '../helpers/services.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -129,7 +130,8 @@ describe.skipIf(noChromium !== null)(`the report page in headless Chromium${noCh
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       try {
-        const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+        // The browser logs in as a person would: HTTP Basic with the API key as the password.
+        const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, httpCredentials: { username: 'operator', password: TEST_ADMIN_TOKEN } });
         const problems: string[] = [];
         page.on('console', (m) => {
           if (m.type() === 'error') problems.push(m.text());

@@ -52,12 +52,13 @@ describe.skipIf(unavailable !== null)(title, () => {
     engine = await startTimescalePglite();
     handle = createDb(engine.url, 1);
     await migrateToLatest(handle.db);
-    const { row: device } = await upsertDevice(handle.db, { external_id: 'timescale-test' });
+    const { row: device } = await upsertDevice(handle.db, 'default', { external_id: 'timescale-test' });
     const recording = (startedAt: string) =>
       insertRecording(handle.db, {
         device_id: device.id,
         started_at: startedAt,
         feature_schema_version: 'test-v1',
+        tenant: 'default',
         epoch_seconds: 30,
         metadata: {},
       });

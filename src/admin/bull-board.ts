@@ -1,0 +1,29 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { RequestHandler } from 'express';
+import { hasScope } from '../auth/scopes.js';
+import { QUEUE_NAMES, type Queues } from '../queues/queues.js';
+
+export const BULL_BOARD_PATH = '/admin/queues';
+
+function board(queues: Queues, readOnlyMode: boolean): RequestHandler {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(BULL_BOARD_PATH);
+  createBullBoard({
+    queues: QUEUE_NAMES.map((name) => new BullMQAdapter(queues[name], { readOnlyMode, allowRetries: !readOnlyMode })),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: readOnlyMode ? 'Noctis queues (read-only)' : 'Noctis queues' } },
+  });
+  return serverAdapter.getRouter() as RequestHandler;
+}
+
+/**
+ * Two boards on one path: admins get the full one, read-scoped keys a read-only one (no retry,
+ * clean or promote buttons, and the API refuses those actions). Auth runs before this.
+ */
+export function bullBoardHandler(queues: Queues): RequestHandler {
+  const full = board(queues, false);
+  const readOnly = board(queues, true);
+  return (req, res, next) => (hasScope(req.auth, 'admin') ? full : readOnly)(req, res, next);
+}

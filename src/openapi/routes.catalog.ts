@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { CreateApiKeyBody } from '../auth/api-keys.routes.js';
+import { CreateDeviceBody } from '../devices/devices.routes.js';
+import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
+import { IngestBody } from '../ingest/ingest.schemas.js';
+import { ListLabelsQuery } from '../labels/labels.routes.js';
+import { PutLabelsBody } from '../labels/labels.input.js';
+import { ReloadBody } from '../models/models.routes.js';
+import { InlinePredictBody, ListPredictionsQuery, RecordingPredictBody } from '../predictions/predict.schemas.js';
+import { CreateRecordingBody, ListEpochsQuery } from '../recordings/recordings.routes.js';
+import { RescoreBody } from '../rescore/rescore.schemas.js';
+import { HypnogramQuery } from '../summary/hypnogram.service.js';
+import type { RouteDoc } from './openapi.document.js';
+
+const ok = (description: string, status = 200, contentType?: string) => ({ status, description, ...(contentType ? { contentType } : {}) });
+
+/** Every route the app serves, described from the schemas that validate it (a test keeps this complete). */
+export const ROUTES: readonly RouteDoc[] = [
+  { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'operations', scope: null, success: ok('alive') },
+  { method: 'get', path: '/readyz', summary: 'Readiness: database, migrations, Redis, active model', tag: 'operations', scope: null, success: ok('ready'), errors: [503] },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics (token when METRICS_TOKEN is set)', tag: 'operations', scope: null, success: ok('metrics', 200, 'text/plain'), errors: [401] },
+  { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'operations', scope: null, success: ok('OpenAPI 3.1') },
+  { method: 'get', path: '/docs', summary: 'Browsable API description', tag: 'operations', scope: null, success: ok('HTML', 200, 'text/html') },
+  { method: 'post', path: '/v1/devices', summary: 'Create a device (200 with the existing one for a known external_id)', tag: 'devices', scope: 'ingest', body: CreateDeviceBody, success: ok('created', 201), errors: [400, 422] },
+  { method: 'get', path: '/v1/devices/{id}', summary: 'A device', tag: 'devices', scope: 'read', success: ok('the device'), errors: [404] },
+  { method: 'post', path: '/v1/recordings', summary: 'Create a recording', tag: 'recordings', scope: 'ingest', body: CreateRecordingBody, success: ok('created', 201), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording with epoch count and index bounds', tag: 'recordings', scope: 'read', success: ok('the recording'), errors: [404] },
+  { method: 'get', path: '/v1/recordings/{id}/epochs', summary: 'Stored epochs in [from, to), paged', tag: 'recordings', scope: 'read', query: ListEpochsQuery, success: ok('a page of epochs'), errors: [400, 404] },
+  { method: 'post', path: '/v1/epochs:ingest', summary: 'Accept epochs (list or packed form) for asynchronous storage and scoring', tag: 'ingest', scope: 'ingest', body: IngestBody, success: ok('accepted', 202), errors: [400, 404, 409, 413, 422] },
+  { method: 'get', path: '/v1/jobs/{id}', summary: 'Poll a job', tag: 'jobs', scope: 'read', success: ok('the job'), errors: [404] },
+  { method: 'delete', path: '/v1/jobs/{id}', summary: 'Cancel a re-score job', tag: 'jobs', scope: 'admin', success: ok('cancelled'), errors: [404, 409] },
+  { method: 'post', path: '/v1/predict', summary: 'Inline epochs → predictions now; or {recording_id} → 202 job', tag: 'predictions', scope: 'ingest', body: z.union([InlinePredictBody, RecordingPredictBody]), success: ok('predictions (or 202 job)'), errors: [400, 404, 409, 413, 422] },
+  { method: 'get', path: '/v1/recordings/{id}/predictions', summary: 'Stored predictions of one model version', tag: 'predictions', scope: 'read', query: ListPredictionsQuery, success: ok('predictions'), errors: [400, 404] },
+  { method: 'get', path: '/v1/recordings/{id}/summary', summary: 'Sleep statistics of the predicted hypnogram', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('summary'), errors: [400, 404, 409] },
+  { method: 'get', path: '/v1/recordings/{id}/hypnogram.svg', summary: 'Hypnogram picture', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('SVG', 200, 'image/svg+xml'), errors: [400, 404, 409] },
+  { method: 'get', path: '/recordings/{id}', summary: 'HTML report page of one night', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('HTML', 200, 'text/html'), errors: [400, 404, 409] },
+  { method: 'put', path: '/v1/recordings/{id}/labels', summary: 'Store ground-truth stages', tag: 'evaluation', scope: 'ingest', body: PutLabelsBody, success: ok('stored'), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/recordings/{id}/labels', summary: 'Stored ground-truth stages', tag: 'evaluation', scope: 'read', query: ListLabelsQuery, success: ok('labels'), errors: [400, 404] },
+  { method: 'get', path: '/v1/recordings/{id}/evaluation', summary: 'Model predictions against ground truth for one night', tag: 'evaluation', scope: 'read', query: RecordingEvaluationQuery, success: ok('evaluation'), errors: [400, 404, 409] },
+  { method: 'get', path: '/v1/models/{version}/evaluation', summary: 'Pooled evaluation over every labelled recording', tag: 'evaluation', scope: 'read', success: ok('evaluation'), errors: [404, 409, 422] },
+  { method: 'get', path: '/v1/models', summary: 'The model registry', tag: 'models', scope: 'read', success: ok('models') },
+  { method: 'get', path: '/v1/models/{version}', summary: 'One model version', tag: 'models', scope: 'read', success: ok('model'), errors: [404, 422] },
+  { method: 'post', path: '/v1/models/reload', summary: 'Re-read configuration and folders; switch every process', tag: 'models', scope: 'admin', body: ReloadBody, success: ok('switched'), errors: [404, 422] },
+  { method: 'post', path: '/v1/rescore', summary: 'Re-score stored epochs with a model version', tag: 'models', scope: 'admin', body: RescoreBody, success: ok('accepted', 202), errors: [400, 404, 422] },
+  { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', tag: 'keys', scope: 'admin', body: CreateApiKeyBody, success: ok('created', 201), errors: [400, 422] },
+  { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (hashes never leave the server)", tag: 'keys', scope: 'admin', success: ok('keys') },
+  { method: 'delete', path: '/v1/api-keys/{id}', summary: 'Revoke an API key', tag: 'keys', scope: 'admin', success: ok('revoked', 204), errors: [404] },
+  { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'read', success: ok('HTML', 200, 'text/html') },
+];
