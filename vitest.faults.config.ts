@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// npm run test:faults: real processes against the real PostgreSQL and Redis, with faults injected
+// (killed workers, Redis restarted empty, PostgreSQL cut off, SIGTERM under load, hostile requests).
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
