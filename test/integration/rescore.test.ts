@@ -251,3 +251,48 @@ describe('the nightly re-score schedule (RESCORE_CRON)', () => {
     expect(await api.app.ctx.queues.rescore.getJobSchedulersCount()).toBe(0);
   });
 });
+
+describe('resuming a re-score whose queued chunks Redis lost', () => {
+  let env: TestEnv;
+  const apps: RunningApp[] = [];
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    handle = createDb(env.database.url, 1);
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await handle?.db.destroy();
+    await env?.dispose();
+  });
+
+  it('the sweeper re-runs the planner, which puts every unfinished chunk back, and the counts stay exact', async () => {
+    const settings = { RESCORE_CHUNK_EPOCHS: '100', SWEEP_STALE_SECONDS: '1' };
+    const api = await startTestApp(env, { roles: { web: true, worker: false }, env: settings });
+    apps.push(api);
+    await sql`
+      WITH d AS (INSERT INTO devices (external_id, metadata) VALUES ('resume-device', '{}') RETURNING id),
+      r AS (INSERT INTO recordings (device_id, started_at, feature_schema_version, epoch_seconds, metadata)
+            SELECT d.id, ${STARTED_AT}::timestamptz, 'sleep-accel-v1', 30, '{}' FROM d, generate_series(1, 3) RETURNING id, started_at)
+      INSERT INTO epochs (recording_id, epoch_index, ts, features)
+      SELECT r.id, i, r.started_at + i * interval '30 seconds', ARRAY[i % 300, 0.5, cos(i / 500.0), i / 120.0, 0.1]::real[]
+      FROM r, generate_series(0, 449) AS i`.execute(handle.db);
+    const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'wnr-v2' });
+    expect(res.status).toBe(202);
+    const id = res.body.job_id as string;
+    // Plan here (no worker runs yet), then lose every queue entry, as a Redis restarted empty would.
+    const { processRescorePlan } = await import('../../src/rescore/rescore.planner.js');
+    await processRescorePlan(api.app.ctx, id, api.app.ctx.logger);
+    expect((await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body.result).toMatchObject({ planned: true, chunks: { total: 15, pending: 15 } });
+    await api.app.ctx.queues.rescore.obliterate({ force: true });
+
+    apps.push(await startTestApp(env, { roles: { web: false, worker: true }, env: settings }));
+    const done = await waitForJob(api.baseUrl, id, 30_000);
+    expect(done.state).toBe('completed');
+    expect(done.progress).toEqual({ done: 1350, total: 1350 });
+    expect(done.result).toMatchObject({ rescored: 1350, failed: 0, chunks: { total: 15, pending: 0, completed: 15 } });
+    const n = await handle.db.selectFrom('predictions').select(sql<number>`count(*)::int`.as('n')).where('model_version', '=', 'wnr-v2').executeTakeFirstOrThrow();
+    expect(n.n).toBe(1350);
+  });
+});
