@@ -25,6 +25,14 @@ export function requiredScope(method: string, path: string): Scope {
   return 'ingest';
 }
 
+/**
+ * The tenant filter for cross-recording operations (model evaluation, re-score): operators (the
+ * default tenant) see every tenant; anyone else only their own.
+ */
+export function operatorScope(auth: AuthContext): string | undefined {
+  return auth.tenant === DEFAULT_TENANT ? undefined : auth.tenant;
+}
+
 export function hasScope(auth: AuthContext, scope: Scope): boolean {
   return auth.scopes.includes(scope);
 }

@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context.js';
 import { parseQuery } from '../http/query.js';
 import { requireRecording } from '../recordings/recordings.routes.js';
 import { evaluateModel, evaluateRecording } from './evaluation.service.js';
+import { operatorScope } from '../auth/scopes.js';
 
 export const RecordingEvaluationQuery = z.strictObject({ model_version: z.string().min(1).max(64).optional() });
 
@@ -18,7 +19,7 @@ export function evaluationRouter(ctx: AppContext): Router {
 
   router.get('/v1/models/:version/evaluation', async (req, res) => {
     parseQuery(z.strictObject({}), req.query);
-    res.json(await evaluateModel(ctx, req.params.version));
+    res.json(await evaluateModel(ctx, req.params.version, operatorScope(req.auth)));
   });
 
   return router;

@@ -21,12 +21,15 @@ export async function evaluateRecording(ctx: AppContext, recording: RecordingRow
   return { recording_id: recording.id, model_version: model.version, labels: model.labels, ...toMetrics(one) };
 }
 
-/** The same pooled over every labelled recording, with the spread of per-recording kappa. */
-export async function evaluateModel(ctx: AppContext, version: string) {
+/**
+ * The same pooled over every labelled recording of `tenant` (every tenant's when undefined: the
+ * operators' view), with the spread of per-recording kappa.
+ */
+export async function evaluateModel(ctx: AppContext, version: string, tenant: string | undefined) {
   const model = ctx.registry.resolve(version);
-  const labelledRecordings = await countLabelledRecordings(ctx.db);
+  const labelledRecordings = await countLabelledRecordings(ctx.db, tenant);
   if (labelledRecordings === 0) throw conflict('no_labels', 'no recording has labels; PUT /v1/recordings/{id}/labels stores them', { model_version: model.version });
-  const recordings = confusionByRecording(model.labels, await labelledPairCounts(ctx.db, model.version));
+  const recordings = confusionByRecording(model.labels, await labelledPairCounts(ctx.db, model.version, undefined, tenant));
   if (recordings.length === 0) {
     throw conflict('no_predictions', `none of the ${labelledRecordings} labelled recordings has predictions of model ${model.version} on labelled epochs; ${PREDICT_HINT}`, {
       model_version: model.version,

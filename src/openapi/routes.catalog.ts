@@ -45,5 +45,5 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', tag: 'keys', scope: 'admin', body: CreateApiKeyBody, success: ok('created', 201), errors: [400, 422] },
   { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (hashes never leave the server)", tag: 'keys', scope: 'admin', success: ok('keys') },
   { method: 'delete', path: '/v1/api-keys/{id}', summary: 'Revoke an API key', tag: 'keys', scope: 'admin', success: ok('revoked', 204), errors: [404] },
-  { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'read', success: ok('HTML', 200, 'text/html') },
+  { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'admin', success: ok('HTML', 200, 'text/html') },
 ];

@@ -13,6 +13,8 @@ export interface RescoreParams {
   only_missing: boolean;
   chunk_epochs: number;
   trigger: 'api' | 'cli' | 'schedule';
+  /** Only this tenant's recordings; null: every tenant (operators, CLI, the schedule). */
+  tenant?: string | null;
 }
 
 export async function insertPlan(db: Db, jobId: string, modelVersion: string): Promise<void> {
@@ -42,6 +44,7 @@ export async function nextRecordings(db: Db, params: RescoreParams, cursor: stri
   if (cursor !== null) query = query.where('id', '>', cursor);
   if (params.recording_ids !== null) query = query.where(sql<boolean>`id = ANY(${params.recording_ids}::uuid[])`);
   if (params.device_id !== null) query = query.where('device_id', '=', params.device_id);
+  if (params.tenant) query = query.where('tenant', '=', params.tenant);
   // No epoch of a recording lies before its start.
   if (params.to !== null) query = query.where('started_at', '<', new Date(params.to));
   return query.execute();

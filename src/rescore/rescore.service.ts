@@ -21,18 +21,25 @@ export interface StartedRescore {
  * Validates a re-score request, writes the parent job and its plan in one transaction, then
  * enqueues the planner (a lost enqueue is repaired by the sweeper). Throws AppError 4xx.
  */
-export async function startRescore(ctx: AppContext, request: RescoreRequest, trigger: RescoreParams['trigger']): Promise<StartedRescore> {
+export async function startRescore(
+  ctx: AppContext,
+  request: RescoreRequest,
+  trigger: RescoreParams['trigger'],
+  tenant?: string,
+): Promise<StartedRescore> {
   const model = ctx.registry.resolve(request.model_version);
   if (request.from !== undefined && request.to !== undefined && Date.parse(request.from) >= Date.parse(request.to)) {
     throw new AppError(400, 'invalid_range', `from (${request.from}) must be before to (${request.to})`, { from: request.from, to: request.to });
   }
   const deviceId = request.device_id?.toLowerCase() ?? null;
-  if (deviceId !== null && !(await findDevice(ctx.db, deviceId))) {
+  if (deviceId !== null && !(await findDevice(ctx.db, deviceId, tenant))) {
     throw notFound('device_not_found', `device ${deviceId} does not exist`, { device_id: deviceId });
   }
   const recordingIds = request.recording_ids ? [...new Set(request.recording_ids.map((id) => id.toLowerCase()))] : null;
   if (recordingIds !== null) {
-    const found = await ctx.db.selectFrom('recordings').select('id').where(sql<boolean>`id = ANY(${recordingIds}::uuid[])`).execute();
+    let lookup = ctx.db.selectFrom('recordings').select('id').where(sql<boolean>`id = ANY(${recordingIds}::uuid[])`);
+    if (tenant !== undefined) lookup = lookup.where('tenant', '=', tenant);
+    const found = await lookup.execute();
     const known = new Set(found.map((r) => r.id));
     const missing = recordingIds.filter((id) => !known.has(id));
     if (missing.length > 0) {
@@ -48,6 +55,7 @@ export async function startRescore(ctx: AppContext, request: RescoreRequest, tri
     only_missing: request.only_missing ?? false,
     chunk_epochs: ctx.config.RESCORE_CHUNK_EPOCHS,
     trigger,
+    tenant: tenant ?? null,
   };
   const jobId = randomUUID();
   await createRescoreJob(ctx, jobId, params);
@@ -58,7 +66,7 @@ export async function startRescore(ctx: AppContext, request: RescoreRequest, tri
 export async function createRescoreJob(ctx: AppContext, jobId: string, params: RescoreParams): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     if (await findJob(trx, jobId)) return;
-    await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, params: { ...params }, progress: { done: 0, total: 0 } });
+    await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, tenant: params.tenant ?? 'default', params: { ...params }, progress: { done: 0, total: 0 } });
     await insertPlan(trx, jobId, params.model_version);
   });
   await enqueue(ctx.queues, 'rescore', jobId).catch((err: unknown) => ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
@@ -68,10 +76,10 @@ export async function createRescoreJob(ctx: AppContext, jobId: string, params: R
  * Cancels a re-score: the parent becomes `cancelled`, chunks not yet started are cancelled (and
  * their queue entries removed, best effort); chunks already running finish and stay counted.
  */
-export async function cancelRescore(ctx: AppContext, jobId: string): Promise<JobRow> {
+export async function cancelRescore(ctx: AppContext, jobId: string, tenant: string): Promise<JobRow> {
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
-    if (!parent) throw notFound('job_not_found', `job ${jobId} does not exist`, { job_id: jobId });
+    if (!parent || parent.tenant !== tenant) throw notFound('job_not_found', `job ${jobId} does not exist`, { job_id: jobId });
     if (parent.type !== RESCORE_JOB_TYPE) {
       throw conflict('job_not_cancellable', `${parent.type} jobs cannot be cancelled; only rescore jobs can`, { job_id: jobId, type: parent.type });
     }

@@ -12,8 +12,8 @@ export interface ChildHandle {
 }
 
 /** Runs a TypeScript entry file of this repo as a separate node process (no npx layer to orphan). */
-export function spawnEntry(entry: string, env: Record<string, string>): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
+export function spawnEntry(entry: string, env: Record<string, string>, args: readonly string[] = []): ChildHandle {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

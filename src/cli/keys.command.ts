@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.repository.js';
+import { TenantName } from '../auth/api-keys.routes.js';
+import { SCOPES, type Scope } from '../auth/scopes.js';
+import { createDb } from '../db/connection.js';
+import { isUuid } from '../http/params.js';
+import { UsageError, type CliCommand } from './command.js';
+
+const HELP = `Usage: npm run cli -- keys <create|list|revoke> [options]
+
+  keys create --tenant <name> --scopes <ingest,read,admin> [--name <text>]
+      prints the new key once (only its hash is stored), then its id
+  keys list --tenant <name>
+  keys revoke --id <key id>
+`;
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        tenant: { type: 'string' },
+        scopes: { type: 'string' },
+        name: { type: 'string' },
+        id: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function parseScopes(text: string | undefined): Scope[] {
+  if (!text) throw new UsageError('--scopes is required (comma-separated: ingest, read, admin)');
+  const scopes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (bad.length > 0 || scopes.length === 0) throw new UsageError(`unknown scope ${bad.join(', ') || '(none)'}; use ingest, read, admin`);
+  return [...new Set(scopes)] as Scope[];
+}
+
+function parseTenant(text: string | undefined): string {
+  const parsed = TenantName.safeParse(text);
+  if (!parsed.success) throw new UsageError(`--tenant: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+export const keysCommand: CliCommand = {
+  summary: 'create, list or revoke API keys (keys create --tenant <name> --scopes ingest,read)',
+  async run(argv, runtime) {
+    const { values, positionals } = parse(argv);
+    const action = positionals[0];
+    if (values.help || action === undefined) {
+      runtime.stdout.write(HELP);
+      return values.help ? 0 : 2;
+    }
+    const handle = createDb(runtime.config.DATABASE_URL, 1);
+    try {
+      if (action === 'create') {
+        const tenant = parseTenant(values.tenant);
+        const scopes = parseScopes(values.scopes);
+        const { record, key } = await createApiKey(handle.db, { tenant, scopes, name: values.name });
+        runtime.stdout.write(`${key}\n`);
+        runtime.stderr.write(`created key ${record.id} for tenant ${tenant} with scopes ${scopes.join(',')}; it is shown only once\n`);
+        return 0;
+      }
+      if (action === 'list') {
+        for (const k of await listApiKeys(handle.db, parseTenant(values.tenant))) {
+          runtime.stdout.write(`${k.id}\t${k.key_prefix}…\t${k.scopes.join(',')}\t${k.revoked_at ? 'revoked' : 'active'}\t${k.name ?? ''}\n`);
+        }
+        return 0;
+      }
+      if (action === 'revoke') {
+        if (!isUuid(values.id)) throw new UsageError('--id <key id> is required');
+        if (!(await revokeApiKey(handle.db, values.id, null))) {
+          runtime.stderr.write(`no active key ${values.id}\n`);
+          return 1;
+        }
+        runtime.stdout.write(`revoked ${values.id}\n`);
+        return 0;
+      }
+      throw new UsageError(`unknown action "${action}"; use create, list or revoke`);
+    } finally {
+      await handle.db.destroy();
+    }
+  },
+};

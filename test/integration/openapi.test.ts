@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Express } from 'express';
+import { createExpressApp } from '../../src/http/express-app.js';
+import { BULL_BOARD_PATH } from '../../src/admin/bull-board.js';
+import { request } from '../helpers/http.js';
+import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
+
+interface Layer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every method + path the Express app routes, found by walking its router stack. */
+function servedRoutes(app: Express): Set<string> {
+  const found = new Set<string>();
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+        for (const path of paths) {
+          // `:name` is a parameter; `\\:` a literal colon (the `epochs:ingest` verb).
+          const template = path.replace(/(?<!\\):(\w+)/g, '{$1}').replace(/\\:/g, ':');
+          for (const method of Object.keys(layer.route.methods)) if (method !== '_all') found.add(`${method} ${template}`);
+        }
+      } else if (layer.handle?.stack) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return found;
+}
+
+describe('the OpenAPI document', () => {
+  let env: TestEnv;
+  let api: RunningApp;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    api = await startTestApp(env, { roles: { web: true, worker: false } });
+  });
+  afterAll(async () => {
+    await api.stop();
+    await env.dispose();
+  });
+
+  it('describes every route the app serves, and nothing it does not', async () => {
+    const res = await request(api.baseUrl, 'GET', '/openapi.json', undefined, { authorization: '' });
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const described = new Set(Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
+    const served = servedRoutes(createExpressApp(api.app.ctx));
+    // Bull Board is mounted as a sub-application rather than as routes.
+    served.add(`get ${BULL_BOARD_PATH}`);
+    expect(served.size).toBeGreaterThan(25);
+    expect([...served].filter((r) => !described.has(r)), 'served but not described').toEqual([]);
+    expect([...described].filter((r) => !served.has(r)), 'described but not served').toEqual([]);
+  });
+
+  it('generates request schemas from the validating zod schemas', async () => {
+    const doc = (await request(api.baseUrl, 'GET', '/openapi.json')).body;
+    const ingest = doc.paths['/v1/epochs:ingest'].post;
+    const variants = ingest.requestBody.content['application/json'].schema.anyOf;
+    expect(variants).toHaveLength(2);
+    expect(variants[1].required).toEqual(expect.arrayContaining(['recording_id', 'feature_schema_version', 'start_index', 'packed']));
+    expect(ingest['x-required-scope']).toBe('ingest');
+    const epochs = doc.paths['/v1/recordings/{id}/epochs'].get.parameters.map((p: { name: string }) => p.name);
+    expect(epochs).toEqual(['id', 'from', 'to', 'limit', 'cursor']);
+  });
+
+  it('serves a browsable page listing every path', async () => {
+    const page = await request(api.baseUrl, 'GET', '/docs', undefined, { authorization: '' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.body).toContain('/v1/epochs:ingest');
+    expect(page.body).toContain('/v1/models/reload');
+  });
+});
