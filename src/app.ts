@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { createDb } from './db/connection.js';
+import { answerClientErrorsAsJson } from './http/client-error.js';
 import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
 import { processIngest } from './ingest/ingest.processor.js';
@@ -91,6 +92,7 @@ export class App {
       const app = options.roles.web ? createExpressApp(ctx) : createProbeApp(ctx);
       await new Promise<void>((resolve, reject) => {
         const server = app.listen(port, () => resolve());
+        answerClientErrorsAsJson(server);
         server.once('error', reject);
         this.server = server;
       });

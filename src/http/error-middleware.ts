@@ -26,8 +26,19 @@ function fromBodyParser(err: BodyParserError): AppError | null {
     case 'stream.encoding.set':
       return new AppError(400, 'bad_request', 'request body could not be read');
     default:
-      return null;
+      return fromClientStatus(err);
   }
+}
+
+/**
+ * Other errors that already say the client is at fault (http-errors style `status` 4xx): a body
+ * that does not inflate as its Content-Encoding claims, a path with a malformed %-escape.
+ */
+function fromClientStatus(err: BodyParserError & { statusCode?: number }): AppError | null {
+  const status = err.status ?? err.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  if (err instanceof URIError) return new AppError(400, 'bad_request', 'request path contains a malformed percent-encoding');
+  return new AppError(status, 'bad_request', 'request could not be read');
 }
 
 /** Client text PostgreSQL cannot store (a NUL character) is the client's error, not a 500. */
