@@ -22,4 +22,6 @@ export interface AppContext {
   readonly modelSync: ModelSync;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Prometheus text for /metrics: this process's registry, or the cluster's aggregate. */
+  readonly metricsText: () => Promise<string>;
 }

@@ -30,6 +30,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Worker-only processes serve probes and metrics here when set. */
   readonly probePort?: number;
+  /** Replaces this process's registry as the /metrics source (cluster mode aggregates). */
+  readonly metricsText?: () => Promise<string>;
 }
 
 /** The composition root: builds every dependency once and owns their start and stop order. */
@@ -60,7 +62,8 @@ export class App {
     const registry = new ModelRegistry(config.MODELS_DIR, logger);
     const modelSync = new ModelSync(redis, config.QUEUE_PREFIX, registry, metrics, logger);
     registerRuntimeMetrics(metrics, queues, pool);
-    const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger };
+    const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
+    const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger, metricsText };
     return new App(ctx, options);
   }
 

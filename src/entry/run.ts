@@ -20,9 +20,15 @@ export function configOrExit(): Config {
  * Starts an App and wires signals: the first SIGTERM/SIGINT drains within the shutdown timeout
  * and exits 0, a second one forces exit 1.
  */
-export async function runApp(config: Config, roles: AppOptions['roles'], probePort?: number): Promise<App> {
+export async function runApp(
+  config: Config,
+  roles: AppOptions['roles'],
+  probePort?: number,
+  extra: Pick<AppOptions, 'metricsText'> & { onCreated?: (app: App) => void } = {},
+): Promise<App> {
   const logger = createLogger(config.LOG_LEVEL, { role: roles.web && roles.worker ? 'all' : roles.web ? 'web' : 'worker', pid: process.pid });
-  const app = App.create({ config, roles, logger, readConfig: readConfigFromEnvironment, ...(probePort === undefined ? {} : { probePort }) });
+  const app = App.create({ config, roles, logger, readConfig: readConfigFromEnvironment, ...(probePort === undefined ? {} : { probePort }), ...(extra.metricsText ? { metricsText: extra.metricsText } : {}) });
+  extra.onCreated?.(app);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;

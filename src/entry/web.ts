@@ -1,3 +1,17 @@
+import { createLogger } from '../logging/logger.js';
+import { clusterMetricsSource, isClusterPrimary, runPrimary, shareRegistry } from './cluster.js';
 import { configOrExit, runApp } from './run.js';
 
-await runApp(configOrExit(), { web: true, worker: false });
+// WEB_CONCURRENCY > 1 runs that many API processes on one port (node:cluster), like gunicorn
+// workers; /metrics in any of them answers for the whole cluster.
+const config = configOrExit();
+if (config.WEB_CONCURRENCY > 1 && isClusterPrimary()) {
+  runPrimary(config.WEB_CONCURRENCY, createLogger(config.LOG_LEVEL, { role: 'web-primary', pid: process.pid }));
+} else if (config.WEB_CONCURRENCY > 1) {
+  await runApp(config, { web: true, worker: false }, undefined, {
+    metricsText: clusterMetricsSource(),
+    onCreated: (app) => shareRegistry(app.ctx.metrics.registry),
+  });
+} else {
+  await runApp(config, { web: true, worker: false });
+}

@@ -21,7 +21,7 @@ export function healthRouter(ctx: AppContext): Router {
       throw new AppError(401, 'unauthorized', 'metrics need the METRICS_TOKEN as a bearer token');
     }
     res.setHeader('Content-Type', ctx.metrics.registry.contentType);
-    res.send(await ctx.metrics.registry.metrics());
+    res.send(await ctx.metricsText());
   });
   return router;
 }

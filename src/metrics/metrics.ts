@@ -47,6 +47,8 @@ export function createMetrics(role: string) {
     }),
     activeModel: new Gauge({
       name: 'noctis_active_model_info',
+      // Across cluster workers: one series per version at 1, not the number of processes.
+      aggregator: 'max',
       help: 'The active model version of this process (value 1)',
       labelNames: ['model_version'] as const,
       registers: [registry],

@@ -9,6 +9,8 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prio
 export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: pg.Pool): void {
   new Gauge({
     name: 'noctis_queue_jobs',
+    // Every process reads the same Redis counts; summing across cluster workers would multiply them.
+    aggregator: 'max',
     help: 'Jobs per queue and BullMQ state, read at scrape time',
     labelNames: ['queue', 'state'] as const,
     registers: [metrics.registry],
