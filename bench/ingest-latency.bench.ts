@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { runLoad } from './lib/load.js';
 import { packedBody, realNights } from './lib/nights.js';
 import { mib, Reporter } from './lib/report.js';
-import { BenchStack } from './lib/stack.js';
+import { BENCH_HEADERS, BenchStack } from './lib/stack.js';
 
 const SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 30);
 const RATE = Number(process.env['BENCH_LATENCY_RATE'] ?? 50);
@@ -25,7 +25,7 @@ try {
   // Phase 2: the same load while a worker scores and stores the backlog and the new nights.
   const phase = async (label: string) => {
     const [ingest, health] = await Promise.all([
-      runLoad({ url: api.baseUrl, method: 'POST', path: '/v1/epochs:ingest', connections: 10, duration: SECONDS, overallRate: RATE, bodies: bodies.map((b) => b.template), recordings: recordings.splice(0, Math.ceil(RATE * SECONDS * 1.2)) }),
+      runLoad({ url: api.baseUrl, method: 'POST', path: '/v1/epochs:ingest', connections: 10, duration: SECONDS, overallRate: RATE, headers: { ...BENCH_HEADERS }, bodies: bodies.map((b) => b.template), recordings: recordings.splice(0, Math.ceil(RATE * SECONDS * 1.2)) }),
       runLoad({ url: api.baseUrl, method: 'GET', path: '/healthz', connections: 2, duration: SECONDS, overallRate: RATE }),
     ]);
     const codes = Object.entries(ingest.statusCodeStats).map(([code, s]) => `${code}×${s.count}`).join(', ');

@@ -8,7 +8,7 @@ import { copyIn, copyOut, splitLines } from './lib/copy-baseline.js';
 import { cpuSeconds, machineBusySeconds, postgresCpuSeconds } from './lib/cpu.js';
 import { mib, percentile, Reporter } from './lib/report.js';
 import { listBody, packedBody, realNights } from './lib/nights.js';
-import { BenchStack, withRecording, type Proc } from './lib/stack.js';
+import { BENCH_HEADERS, BenchStack, withRecording, type Proc } from './lib/stack.js';
 
 const SECONDS = Number(process.env['BENCH_INGEST_SECONDS'] ?? 60);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 16);
@@ -43,7 +43,7 @@ try {
         const k = next++;
         const body = bodies[k % bodies.length]!;
         const t0 = performance.now();
-        const res = await fetch(`${api.baseUrl}/v1/epochs:ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: withRecording(body, recordings[k]!) });
+        const res = await fetch(`${api.baseUrl}/v1/epochs:ingest`, { method: 'POST', headers: BENCH_HEADERS, body: withRecording(body, recordings[k]!) });
         const text = await res.text();
         latencies.push(performance.now() - t0);
         if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${text}`);

@@ -11,7 +11,7 @@ import { readRss } from './lib/memory.js';
 import { runLoad } from './lib/load.js';
 import { realNights } from './lib/nights.js';
 import { mib, Reporter } from './lib/report.js';
-import { BenchStack } from './lib/stack.js';
+import { BENCH_HEADERS, BenchStack } from './lib/stack.js';
 
 const SECONDS = Number(process.env['BENCH_PREDICT_SECONDS'] ?? 20);
 const EPOCHS = 1000;
@@ -22,7 +22,7 @@ const BARE_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib
 let bareChild: ReturnType<typeof spawn> | null = null;
 try {
   const api = await stack.startApi();
-  const models = (await (await fetch(`${api.baseUrl}/v1/models`)).json()) as { active_version: string };
+  const models = (await (await fetch(`${api.baseUrl}/v1/models`, { headers: BENCH_HEADERS })).json()) as { active_version: string };
   const version = models.active_version;
   const barePort = await freePort();
   bareChild = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER, String(barePort), version], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -31,14 +31,14 @@ try {
 
   const rows = realNights().flatMap((night) => night.features).slice(0, EPOCHS);
   const body = JSON.stringify({ feature_schema_version: FEATURE_SCHEMA_VERSION, epochs: rows.map((features) => ({ features })) });
-  const check = await fetch(`${api.baseUrl}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const check = await fetch(`${api.baseUrl}/v1/predict`, { method: 'POST', headers: BENCH_HEADERS, body });
   const checkBody = (await check.json()) as { predictions: unknown[] };
   if (check.status !== 200 || checkBody.predictions.length !== EPOCHS) throw new Error(`predict answered ${check.status}`);
   const bareCheck = (await (await fetch(bareUrl, { method: 'POST', body })).json()) as { predictions: unknown[] };
   if (JSON.stringify(bareCheck.predictions) !== JSON.stringify(checkBody.predictions)) throw new Error('the bare server computes different predictions');
   report.info(`model ${version}; request ${(body.length / 1024).toFixed(0)} KiB, answer ${(JSON.stringify(checkBody).length / 1024).toFixed(0)} KiB; ${SECONDS} s each, 4 connections; bare server answers identical predictions`);
 
-  const noctis = await runLoad({ url: api.baseUrl, method: 'POST', path: '/v1/predict', connections: 4, duration: SECONDS, bodies: [body] });
+  const noctis = await runLoad({ url: api.baseUrl, method: 'POST', path: '/v1/predict', connections: 4, duration: SECONDS, headers: { ...BENCH_HEADERS }, bodies: [body] });
   const apiPeak = api.rss.peak();
   const baseline = await runLoad({ url: bareUrl, method: 'POST', path: '/', connections: 4, duration: SECONDS, bodies: [body] });
   const barePeak = readRss(bareChild.pid!)?.peak ?? NaN;

@@ -13,6 +13,7 @@ export interface LoadSpec {
   /** Bodies to rotate through; `__RECORDING__` is replaced by the next id of `recordings`. */
   bodies?: string[];
   recordings?: string[];
+  headers?: Record<string, string>;
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
@@ -27,7 +28,7 @@ const result = await autocannon({
     {
       method: spec.method,
       path: spec.path,
-      headers: { 'content-type': 'application/json' },
+      headers: spec.headers ?? { 'content-type': 'application/json' },
       setupRequest: (req) => {
         if (!spec.bodies) return req;
         const k = next++;

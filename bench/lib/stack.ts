@@ -5,6 +5,11 @@ import { freePort, spawnEntry, waitUntil, type ChildHandle } from '../../test/he
 import { createTestEnv, type TestEnv } from '../../test/helpers/test-app.js';
 import { RssSampler } from './memory.js';
 
+/** Operator token for API processes that require authentication (ignored by those that do not). */
+export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
+/** Headers of every benchmark request. */
+export const BENCH_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` };
+
 export interface Proc {
   readonly name: string;
   readonly handle: ChildHandle;
@@ -29,6 +34,8 @@ export class BenchStack {
     return new BenchStack(testEnv, createDb(testEnv.database.url, 4), {
       LOG_LEVEL: 'warn',
       SWEEP_INTERVAL_SECONDS: '30',
+      NOCTIS_ADMIN_TOKEN: BENCH_TOKEN,
+      RATE_LIMIT_PER_MINUTE: '0',
       ...overrides,
     });
   }
