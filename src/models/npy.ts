@@ -18,7 +18,8 @@ export function readFloatNpy(bytes: Uint8Array, name: string): FloatMatrix {
   }
   let parsed;
   try {
-    const copy = bytes.slice();
+    // A real copy: Buffer#slice is a view whose .buffer may be a shared pool at another offset.
+    const copy = new Uint8Array(bytes);
     parsed = parse(copy.buffer as ArrayBuffer);
   } catch (err) {
     throw new Error(`${name}: not a readable .npy file (${(err as Error).message})`);
