@@ -36,18 +36,8 @@ export function createExpressApp(ctx: AppContext): Express {
   // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
   // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
   app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
-  app.use(apiKeysRouter(ctx));
-  app.use(devicesRouter(ctx));
-  app.use(recordingsRouter(ctx));
-  app.use(ingestRouter(ctx));
-  app.use(jobsRouter(ctx));
-  app.use(modelsRouter(ctx));
-  app.use(predictionsRouter(ctx));
-  app.use(rescoreRouter(ctx));
-  app.use(summaryRouter(ctx));
-  app.use(labelsRouter(ctx));
-  app.use(evaluationRouter(ctx));
-  app.use(pagesRouter(ctx));
+  const features = [apiKeysRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
+  for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));
   return app;
