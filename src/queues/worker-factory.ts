@@ -1,4 +1,5 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import type { AppContext } from '../app-context.js';
 import { finishJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
@@ -8,6 +9,9 @@ export interface WorkerOptions<K extends QueueName> {
   /** Replaces the default (mark the PostgreSQL job failed) once retries are exhausted. */
   readonly onFinalFailure?: (ctx: AppContext, job: Job<JobPayloads[K]>, err: Error, log: Logger) => Promise<void>;
 }
+
+/** While PostgreSQL is unreachable a job waits this long and tries again without using an attempt. */
+export const OUTAGE_RETRY_MS = 5000;
 
 export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, log: Logger, job: Job<JobPayloads[K]>) => Promise<unknown>;
 
@@ -21,7 +25,7 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
   connection.on('error', (err) => ctx.logger.debug({ err, queue: name }, 'worker redis error'));
   const worker = new Worker<JobPayloads[K]>(
     name,
-    async (job) => {
+    async (job, token) => {
       const jobId = job.data.jobId;
       const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
       const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
@@ -31,6 +35,14 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
         log.info('job completed');
         return result;
       } catch (err) {
+        // An outage is not the job's fault: postpone it without spending an attempt, so a long
+        // outage cannot exhaust the retries of work whose data is safe in PostgreSQL.
+        if (isDatabaseUnavailable(err) && token !== undefined) {
+          timer({ outcome: 'postponed' });
+          log.warn({ err }, 'database unavailable; postponing the job');
+          await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+          throw new DelayedError();
+        }
         timer({ outcome: 'failed' });
         const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         log.warn({ err, final }, 'job attempt failed');
