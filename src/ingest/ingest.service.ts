@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app-context.js';
 import type { RecordingRow } from '../db/database.js';
 import type { DecodedEpochs } from '../epochs/features.decoder.js';
-import { insertJob } from '../jobs/jobs.repository.js';
+import { newJobRow } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import { enqueue } from '../queues/queues.js';
 
@@ -25,26 +25,27 @@ export function toBytes(features: Float32Array): Buffer {
  */
 export async function acceptIngest(ctx: AppContext, recording: RecordingRow, decoded: DecodedEpochs, nFeatures: number): Promise<Accepted> {
   const jobId = randomUUID();
-  await ctx.db.transaction().execute(async (trx) => {
-    await insertJob(trx, {
-      id: jobId,
-      type: 'ingest',
-      recordingId: recording.id,
-      tenant: recording.tenant,
-      params: { accepted: decoded.count },
-      progress: { done: 0, total: decoded.count },
-    });
-    await trx
-      .insertInto('ingest_payloads')
-      .values({
-        job_id: jobId,
-        recording_id: recording.id,
-        epoch_indices: Array.from(decoded.indices),
-        features: toBytes(decoded.features),
-        n_features: nFeatures,
-      })
-      .execute();
+  // One statement (a data-modifying CTE) is atomic on its own: one round trip instead of four on
+  // the request path that clients wait on.
+  const job = newJobRow({
+    id: jobId,
+    type: 'ingest',
+    recordingId: recording.id,
+    tenant: recording.tenant,
+    params: { accepted: decoded.count },
+    progress: { done: 0, total: decoded.count },
   });
+  await ctx.db
+    .with('job', (db) => db.insertInto('jobs').values(job).returning('id'))
+    .insertInto('ingest_payloads')
+    .values({
+      job_id: jobId,
+      recording_id: recording.id,
+      epoch_indices: Array.from(decoded.indices),
+      features: toBytes(decoded.features),
+      n_features: nFeatures,
+    })
+    .execute();
   try {
     await enqueue(ctx.queues, 'ingest', jobId);
   } catch (err) {

@@ -13,21 +13,23 @@ export interface NewJob {
   readonly progress?: Record<string, unknown>;
 }
 
+/** The row of a new queued job. */
+export function newJobRow(job: NewJob) {
+  return {
+    id: job.id,
+    type: job.type,
+    state: 'queued' as const,
+    recording_id: job.recordingId,
+    tenant: job.tenant ?? 'default',
+    params: JSON.stringify(job.params ?? {}),
+    progress: JSON.stringify(job.progress ?? {}),
+    result: null,
+    error: null,
+  };
+}
+
 export async function insertJob(db: Db, job: NewJob): Promise<void> {
-  await db
-    .insertInto('jobs')
-    .values({
-      id: job.id,
-      type: job.type,
-      state: 'queued',
-      recording_id: job.recordingId,
-      tenant: job.tenant ?? 'default',
-      params: JSON.stringify(job.params ?? {}),
-      progress: JSON.stringify(job.progress ?? {}),
-      result: null,
-      error: null,
-    })
-    .execute();
+  await db.insertInto('jobs').values(newJobRow(job)).execute();
 }
 
 export async function findJob(db: Db, id: string, tenant?: string): Promise<JobRow | undefined> {
