@@ -2,7 +2,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { RequestHandler } from 'express';
-import { hasScope } from '../auth/scopes.js';
+import { hasScope, isOperator } from '../auth/scopes.js';
+import { AppError } from '../errors/app-error.js';
 import { QUEUE_NAMES, type Queues } from '../queues/queues.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -25,5 +26,9 @@ function board(queues: Queues, readOnlyMode: boolean): RequestHandler {
 export function bullBoardHandler(queues: Queues): RequestHandler {
   const full = board(queues, false);
   const readOnly = board(queues, true);
-  return (req, res, next) => (hasScope(req.auth, 'admin') ? full : readOnly)(req, res, next);
+  return (req, res, next) => {
+    // Queues hold every tenant's jobs: only operators may look, let alone act.
+    if (!isOperator(req.auth)) return next(new AppError(403, 'forbidden', 'Bull Board is for operators (keys of the default tenant)'));
+    return (hasScope(req.auth, 'admin') ? full : readOnly)(req, res, next);
+  };
 }

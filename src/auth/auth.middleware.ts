@@ -4,7 +4,7 @@ import type { AppContext } from '../app-context.js';
 import { AppError } from '../errors/app-error.js';
 import { findActiveKey } from './api-keys.repository.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_TENANT, SCOPES, hasScope, requiredScope, type AuthContext } from './scopes.js';
+import { DEFAULT_TENANT, SCOPES, hasScope, normalizePath, requiredScope, type AuthContext } from './scopes.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -26,7 +26,7 @@ export function credentialsOf(req: Request): string | null {
   return null;
 }
 
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
@@ -41,7 +41,7 @@ const unauthorized = (message: string) => new AppError(401, 'unauthorized', mess
 export function authenticate(ctx: AppContext, limiter: RateLimiter, options: { allowReadOn?: RegExp } = {}): RequestHandler {
   return async (req, res, next) => {
     // Mounted on several prefixes: the full path is the mount point plus the rest.
-    const path = req.baseUrl + req.path;
+    const path = normalizePath(req.baseUrl + req.path);
     const browser = !path.startsWith('/v1/');
     try {
       const secret = credentialsOf(req);

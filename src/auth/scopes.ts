@@ -14,9 +14,10 @@ export interface AuthContext {
  * The scope a request needs, from one table rather than scattered per route: admin operations by
  * path, then reads by method, and every other write is `ingest`.
  */
-export function requiredScope(method: string, path: string): Scope {
+export function requiredScope(method: string, rawPath: string): Scope {
   const m = method.toUpperCase();
-  if (path.startsWith('/admin/')) return 'admin';
+  const path = normalizePath(rawPath);
+  if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
   if (/^\/v1\/api-keys(\/|$)/.test(path)) return 'admin';
   if (/^\/v1\/rescore(\/|$)/.test(path)) return 'admin';
   if (m === 'POST' && path === '/v1/models/reload') return 'admin';
@@ -31,6 +32,19 @@ export function requiredScope(method: string, path: string): Scope {
  */
 export function operatorScope(auth: AuthContext): string | undefined {
   return auth.tenant === DEFAULT_TENANT ? undefined : auth.tenant;
+}
+
+/**
+ * The path as Express routes it: routers match case-insensitively and ignore a trailing slash, so
+ * the scope rules must see `/V1/API-KEYS/` as `/v1/api-keys`.
+ */
+export function normalizePath(path: string): string {
+  return path.toLowerCase().replace(/\/+$/, '') || '/';
+}
+
+/** Operations that act on every tenant at once (model switch, Bull Board) belong to operators. */
+export function isOperator(auth: AuthContext): boolean {
+  return auth.tenant === DEFAULT_TENANT;
 }
 
 export function hasScope(auth: AuthContext, scope: Scope): boolean {

@@ -63,7 +63,9 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '?');
-        return `${key}=${JSON.stringify(input[key] ?? '')}: ${issue.message}`;
+        // Values of URLs and tokens may hold secrets; name the variable only.
+        const shown = /(_URL|_TOKEN)$/.test(key) ? '' : `=${JSON.stringify(input[key] ?? '')}`;
+        return `${key}${shown}: ${issue.message}`;
       }),
     );
   }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
-import { credentialsOf } from '../auth/auth.middleware.js';
+import { credentialsOf, sameSecret } from '../auth/auth.middleware.js';
 import { AppError } from '../errors/app-error.js';
 import { readiness } from './readiness.js';
 
@@ -16,7 +16,7 @@ export function healthRouter(ctx: AppContext): Router {
   });
   router.get('/metrics', async (req, res) => {
     const token = ctx.config.METRICS_TOKEN;
-    if (token && credentialsOf(req) !== token) {
+    if (token && !sameSecret(credentialsOf(req) ?? '', token)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
       throw new AppError(401, 'unauthorized', 'metrics need the METRICS_TOKEN as a bearer token');
     }

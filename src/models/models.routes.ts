@@ -6,6 +6,7 @@ import { AppError } from '../errors/app-error.js';
 import { validate } from '../http/validate.js';
 import { setActiveModel } from '../metrics/metrics.js';
 import type { LoadedModel } from './model-loader.js';
+import { isOperator } from '../auth/scopes.js';
 
 export const ReloadBody = z.strictObject({ version: z.string().min(1).max(64).optional() });
 
@@ -41,6 +42,8 @@ export function modelsRouter(ctx: AppContext): Router {
   });
 
   router.post('/v1/models/reload', async (req, res) => {
+    // The active model is shared by every tenant: switching it is an operator's decision.
+    if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys of the default tenant)');
     const body = validate(ReloadBody, req.body ?? {}, 'reload request');
     let config: Config;
     try {

@@ -83,6 +83,33 @@ describe('API keys, scopes and tenant isolation', () => {
     }
   });
 
+  it('applies the same scope however the path is spelt (case, trailing slash)', async () => {
+    const ingestOnly = bearer(keys['acmeIngest']!);
+    const cases: Array<[string, string, unknown]> = [
+      ['POST', '/V1/api-keys', { tenant: 'acme', scopes: ['admin'] }],
+      ['POST', '/v1/API-KEYS', { tenant: 'acme', scopes: ['admin'] }],
+      ['POST', '/v1/api-keys/', { tenant: 'acme', scopes: ['admin'] }],
+      ['POST', '/v1/models/reload/', { version: 'wnr-v1' }],
+      ['POST', '/V1/Models/Reload', { version: 'wnr-v1' }],
+      ['POST', '/V1/rescore', {}],
+      ['DELETE', `/v1/JOBS/${acme['job']}`, undefined],
+      ['PUT', '/ADMIN/queues/api/queues/ingest/pause', undefined],
+    ];
+    for (const [method, path, body] of cases) {
+      const details = expectError(await request(base, method, path, body, ingestOnly), 403, 'forbidden');
+      expect(details['required_scope'], `${method} ${path}`).toBe('admin');
+    }
+    expectError(await request(base, 'GET', '/v1/Api-Keys', undefined, bearer(keys['acmeRead']!)), 403, 'forbidden');
+  });
+
+  it('keeps operations that affect every tenant to operators', async () => {
+    const tenantAdmin = bearer(keys['acmeAll']!);
+    expectError(await request(base, 'POST', '/v1/models/reload', { version: 'wnr-v1' }, tenantAdmin), 403, 'forbidden');
+    expectError(await request(base, 'GET', '/admin/queues', undefined, tenantAdmin), 403, 'forbidden');
+    expectError(await request(base, 'GET', '/admin/queues/api/queues', undefined, bearer(keys['acmeRead']!)), 403, 'forbidden');
+    expect((await request(base, 'GET', '/v1/models')).body.active_version).toBe('wnr-v2');
+  });
+
   it("answers another tenant's ids with 404, exactly as for ids that do not exist", async () => {
     const idRoutes = ROUTES.filter((r) => r.scope !== null && r.path.includes('{id}'));
     for (const route of idRoutes) {
@@ -146,20 +173,22 @@ describe('API keys, scopes and tenant isolation', () => {
     expect(await bad.exited).toBe(2);
   });
 
-  it('serves Bull Board to admins, read-only to read keys, and nothing to others', async () => {
+  it('serves Bull Board to operator admins, read-only to operator read keys, and nothing to others', async () => {
+    keys['opsRead'] = (await newKey('default', ['read'])).key;
+    keys['opsIngest'] = (await newKey('default', ['ingest'])).key;
     const admin = await request(base, 'GET', '/admin/queues');
     expect(admin.status).toBe(200);
     expect(admin.headers.get('content-type')).toContain('text/html');
-    const basic = { authorization: `Basic ${Buffer.from(`ops:${keys['acmeRead']}`).toString('base64')}` };
+    const basic = { authorization: `Basic ${Buffer.from(`ops:${keys['opsRead']}`).toString('base64')}` };
     expect((await request(base, 'GET', '/admin/queues', undefined, basic)).status).toBe(200);
-    const queuesApi = await request(base, 'GET', '/admin/queues/api/queues', undefined, bearer(keys['acmeRead']!));
+    const queuesApi = await request(base, 'GET', '/admin/queues/api/queues', undefined, bearer(keys['opsRead']!));
     expect(queuesApi.status).toBe(200);
     expect(queuesApi.body.queues.every((q: any) => q.readOnlyMode === true)).toBe(true);
-    const adminApi = await request(base, 'GET', '/admin/queues/api/queues', undefined, bearer(keys['acmeAll']!));
+    const adminApi = await request(base, 'GET', '/admin/queues/api/queues');
     expect(adminApi.body.queues.map((q: any) => q.name).sort()).toEqual(['ingest', 'predict', 'rescore']);
     expect(adminApi.body.queues.every((q: any) => q.readOnlyMode === false)).toBe(true);
-    expectError(await request(base, 'PUT', '/admin/queues/api/queues/ingest/pause', undefined, bearer(keys['acmeRead']!)), 403, 'forbidden');
-    expectError(await request(base, 'GET', '/admin/queues', undefined, bearer(keys['acmeIngest']!)), 403, 'forbidden');
+    expectError(await request(base, 'PUT', '/admin/queues/api/queues/ingest/pause', undefined, bearer(keys['opsRead']!)), 403, 'forbidden');
+    expectError(await request(base, 'GET', '/admin/queues', undefined, bearer(keys['opsIngest']!)), 403, 'forbidden');
     const anonymous = await request(base, 'GET', '/admin/queues', undefined, { authorization: '' });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
