@@ -1,7 +1,5 @@
 /** PostgreSQL SQLSTATE codes the repositories translate into domain errors. */
 export const PG_UNIQUE_VIOLATION = '23505';
-export const PG_FOREIGN_KEY_VIOLATION = '23503';
-export const PG_INVALID_TEXT_REPRESENTATION = '22P02';
 /** A NUL (U+0000) in a text parameter, and in a jsonb string, respectively. */
 export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 export const PG_UNTRANSLATABLE_CHARACTER = '22P05';

@@ -11,13 +11,6 @@ export interface RecordingClock {
   readonly epoch_seconds: number;
 }
 
-/** PostgreSQL array literal of one row; JS's shortest float formatting round-trips float32 exactly. */
-export function rowLiteral(features: Float32Array, offset: number, n: number): string {
-  let text = '{';
-  for (let j = 0; j < n; j++) text += (j ? ',' : '') + features[offset + j];
-  return text + '}';
-}
-
 /**
  * One INSERT … SELECT FROM unnest for the whole batch; rows already stored are skipped and the
  * indices that were actually written come back. Indices and features travel as binary int4[] and

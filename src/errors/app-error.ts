@@ -53,8 +53,6 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: ErrorCode, message: string, details?: ErrorDetails) =>
-  new AppError(400, code, message, details);
 export const notFound = (code: ErrorCode, message: string, details?: ErrorDetails) =>
   new AppError(404, code, message, details);
 export const conflict = (code: ErrorCode, message: string, details?: ErrorDetails) =>

@@ -7,6 +7,8 @@ export interface RegistrySnapshot {
   readonly models: ReadonlyMap<string, LoadedModel>;
   /** Folders that failed validation, with the reason; listed, never used. */
   readonly broken: ReadonlyMap<string, string>;
+  /** Feature names of every schema version a loaded model declares (read on every ingest). */
+  readonly schemas: ReadonlyMap<string, readonly string[]>;
   readonly active: LoadedModel | null;
   readonly activeError: string | null;
 }
@@ -16,7 +18,7 @@ export interface ReloadOutcome {
   readonly previousVersion: string | null;
 }
 
-const EMPTY: RegistrySnapshot = { models: new Map(), broken: new Map(), active: null, activeError: 'not loaded yet' };
+const EMPTY: RegistrySnapshot = { models: new Map(), broken: new Map(), schemas: new Map(), active: null, activeError: 'not loaded yet' };
 
 /**
  * Holds an immutable snapshot of the model folders. A reload builds a whole new snapshot and swaps
@@ -59,9 +61,7 @@ export class ModelRegistry {
 
   /** Feature names of every schema version some loaded model declares. */
   featureSchemas(): ReadonlyMap<string, readonly string[]> {
-    const schemas = new Map<string, readonly string[]>();
-    for (const model of this.snapshot.models.values()) schemas.set(model.featureSchemaVersion, model.features);
-    return schemas;
+    return this.snapshot.schemas;
   }
 
   /** Start-up load: a broken active model leaves the registry without an active one (not ready). */
@@ -102,7 +102,7 @@ export class ModelRegistry {
     return { active, previousVersion };
   }
 
-  private async scan(): Promise<Pick<RegistrySnapshot, 'models' | 'broken'>> {
+  private async scan(): Promise<Pick<RegistrySnapshot, 'models' | 'broken' | 'schemas'>> {
     const models = new Map<string, LoadedModel>();
     const broken = new Map<string, string>();
     let entries: string[] = [];
@@ -131,7 +131,9 @@ export class ModelRegistry {
         this.logger.warn({ model_version: version, reason }, 'model folder is invalid');
       }
     }
-    return { models, broken };
+    const schemas = new Map<string, readonly string[]>();
+    for (const [schemaVersion, model] of schemaOwners) schemas.set(schemaVersion, model.features);
+    return { models, broken, schemas };
   }
 }
 

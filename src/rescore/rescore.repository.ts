@@ -21,10 +21,6 @@ export async function insertPlan(db: Db, jobId: string, modelVersion: string): P
   await db.insertInto('rescore_plans').values({ job_id: jobId, model_version: modelVersion }).onConflict((oc) => oc.doNothing()).execute();
 }
 
-export async function findPlan(db: Db, jobId: string) {
-  return db.selectFrom('rescore_plans').selectAll().where('job_id', '=', jobId).executeTakeFirst();
-}
-
 export async function advancePlan(trx: Transaction<Database>, jobId: string, cursor: string | null, skipped: number, done: boolean): Promise<void> {
   await trx
     .updateTable('rescore_plans')
