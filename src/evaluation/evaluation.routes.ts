@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { parseQuery } from '../http/query.js';
-import { requireRecording } from '../recordings/recordings.routes.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 import { evaluateModel, evaluateRecording } from './evaluation.service.js';
 import { operatorScope } from '../auth/scopes.js';
 

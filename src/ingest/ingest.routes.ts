@@ -4,7 +4,7 @@ import { conflict, tooLarge, unprocessable } from '../errors/app-error.js';
 import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
 import { decodeEpochList, decodePacked } from '../epochs/features.decoder.js';
 import { requireObjectBody } from '../http/validate.js';
-import { requireRecording } from '../recordings/recordings.routes.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
 import { acceptIngest } from './ingest.service.js';
 

@@ -5,7 +5,7 @@ import { tooLarge } from '../errors/app-error.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { epochStats } from '../recordings/recordings.repository.js';
-import { requireRecording } from '../recordings/recordings.routes.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { checkLabels, PutLabelsBody } from './labels.input.js';
 import { countLabels, listLabels, upsertLabels } from './labels.repository.js';

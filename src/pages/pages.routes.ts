@@ -4,7 +4,7 @@ import { findDevice } from '../devices/devices.repository.js';
 import { AppError } from '../errors/app-error.js';
 import { evaluateRecording } from '../evaluation/evaluation.service.js';
 import { parseQuery } from '../http/query.js';
-import { requireRecording } from '../recordings/recordings.routes.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 import { HypnogramQuery } from '../summary/hypnogram.service.js';
 import { sleepStatistics } from '../summary/sleep-statistics.js';
 import { toSummaryResource } from '../summary/summary.resource.js';

@@ -10,7 +10,7 @@ import { insertJob } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { enqueue } from '../queues/queues.js';
-import { requireRecording } from '../recordings/recordings.routes.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { scoreBatch } from '../scoring/softmax.js';
 import type { PredictParams } from './predict.processor.js';

@@ -9,7 +9,8 @@ import { requireObjectBody, validate } from '../http/validate.js';
 import { findDevice } from '../devices/devices.repository.js';
 import { listEpochs } from '../epochs/epochs.repository.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { epochStats, findRecording, insertRecording } from './recordings.repository.js';
+import { epochStats, insertRecording } from './recordings.repository.js';
+import { requireRecording } from './recordings.service.js';
 import { epochTime, toIndexRange } from './time-range.js';
 
 export const CreateRecordingBody = z.strictObject({
@@ -39,13 +40,6 @@ export function toRecordingResource(row: RecordingRow) {
   };
 }
 
-/** Loads one of `tenant`'s recordings or answers 404 recording_not_found, as for an unknown id. */
-export async function requireRecording(ctx: AppContext, rawId: unknown, tenant: string): Promise<RecordingRow> {
-  const id = parseUuid(rawId, 'recording_not_found', 'recording');
-  const row = await findRecording(ctx.db, id, tenant);
-  if (!row) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
-  return row;
-}
 
 export function recordingsRouter(ctx: AppContext): Router {
   const router = Router();

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
 import { parseQuery } from '../http/query.js';
-import { requireRecording } from '../recordings/recordings.routes.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 import { HypnogramQuery, loadHypnogram } from './hypnogram.service.js';
 import { sleepStatistics } from './sleep-statistics.js';
 import { toSummaryResource } from './summary.resource.js';
