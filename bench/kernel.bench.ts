@@ -20,9 +20,11 @@ const PYTHON = process.env['BENCH_PYTHON'] ?? '/usr/bin/python3';
 const report = new Reporter('scoring kernel (one core)');
 const registry = new ModelRegistry(SHIPPED_MODELS_DIR, pino({ level: 'silent' }));
 await registry.load(undefined);
-const model = registry.active();
-if (!model) throw new Error('no active model in models/');
-const n = model.linear.nFeatures;
+// The per-epoch kernel: a model without a night pipeline (context models score whole nights).
+const model = registry.resolve(process.env['BENCH_KERNEL_MODEL'] ?? 'wnr-v2');
+if (!model.linear) throw new Error(`${model.version} has a night pipeline; the kernel benchmark needs a per-epoch model`);
+const linear = model.linear;
+const n = linear.nFeatures;
 
 // The real nights tiled to COUNT epochs.
 const rows = realNights().flatMap((night) => night.features);
@@ -31,11 +33,11 @@ for (let k = 0; k < COUNT; k++) matrix.set(rows[k % rows.length]!, k * n);
 report.info(`model ${model.version} (${n} features, ${model.labels.length} classes, transforms: ${model.transforms.map((t) => t.op).join(', ') || 'none'}); ${COUNT.toLocaleString('en-US')} epochs tiled from the real nights; best of ${REPEATS}`);
 
 const out = { probabilities: new Float32Array(COUNT * model.labels.length), classes: new Uint8Array(COUNT) };
-scoreBatch(model.linear, matrix, 10_000, out);
+scoreBatch(linear, matrix, 10_000, out);
 const times: number[] = [];
 for (let r = 0; r < REPEATS; r++) {
   const t0 = performance.now();
-  scoreBatch(model.linear, matrix, COUNT, out);
+  scoreBatch(linear, matrix, COUNT, out);
   times.push((performance.now() - t0) / 1000);
 }
 const jsBest = Math.min(...times);

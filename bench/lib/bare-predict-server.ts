@@ -1,17 +1,17 @@
 // Baseline for bench/predict.bench.ts: the same inline predict work (JSON parse, features into one
-// float32 block, scoreBatch, the same response JSON) on a bare node:http server, without Express,
+// float32 block, scoreEpochs, the same response JSON) on a bare node:http server, without Express,
 // validation or error handling. argv: port, model version.
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { ModelRegistry } from '../../src/models/model-registry.js';
-import { scoreBatch } from '../../src/scoring/softmax.js';
+import { scoreEpochs } from '../../src/models/model-scoring.js';
 import { SHIPPED_MODELS_DIR } from '../../test/helpers/services.js';
 
 const [port, version] = [Number(process.argv[2]), process.argv[3]];
 const registry = new ModelRegistry(SHIPPED_MODELS_DIR, pino({ level: 'silent' }));
 await registry.load(version);
 const model = registry.resolve(version);
-const n = model.linear.nFeatures;
+const n = model.features.length;
 const k = model.labels.length;
 const round = (values: Float32Array): number[] => Array.from(values, (v) => Math.round(v * 1e7) / 1e7);
 
@@ -23,7 +23,7 @@ createServer((req, res) => {
     const count = body.epochs.length;
     const features = new Float32Array(count * n);
     body.epochs.forEach((e, i) => features.set(e.features, i * n));
-    const scores = scoreBatch(model.linear, features, count);
+    const scores = scoreEpochs(model, Int32Array.from({ length: count }, (_, i) => i), features, count);
     const out = JSON.stringify({
       model_version: model.version,
       labels: model.labels,

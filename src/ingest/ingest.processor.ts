@@ -5,7 +5,7 @@ import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { upsertPredictions } from '../predictions/predictions.repository.js';
-import { scoreBatch } from '../scoring/softmax.js';
+import { scoreEpochs } from '../models/model-scoring.js';
 
 export interface IngestResult {
   accepted: number;
@@ -43,7 +43,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   const features = fromBytes(payload.features);
   const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
-  const scores = usable ? scoreBatch(usable.linear, features, indices.length) : null;
+  const scores = usable ? scoreEpochs(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
 
   const result = await ctx.db.transaction().execute(async (trx) => {
@@ -72,7 +72,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
 }
 
 function isCompatible(model: LoadedModel, schemaVersion: string, nFeatures: number): boolean {
-  return model.featureSchemaVersion === schemaVersion && model.linear.nFeatures === nFeatures;
+  return model.featureSchemaVersion === schemaVersion && model.features.length === nFeatures;
 }
 
 /** The predictions of the epochs this job actually inserted, in one contiguous block. */

@@ -1,6 +1,9 @@
 import { readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import type { LinearModel } from '../scoring/softmax.js';
+import { compilePipeline } from '../scoring/night-inputs.js';
+import type { NightModel } from '../scoring/night-scorer.js';
+import { parsePipeline, plainPipeline, type PipelineSpec } from './pipeline.js';
 import { compileTransforms, parseTransforms, type TransformSpec } from './transforms.js';
 import { isCanonicalStage } from './labels.js';
 import { readFloatNpy } from './npy.js';
@@ -11,8 +14,15 @@ export interface LoadedModel {
   readonly features: readonly string[];
   readonly labels: readonly string[];
   readonly transforms: readonly TransformSpec[];
+  /** pipeline.json, or the plain pipeline (features after transforms.json) of a model without one. */
+  readonly pipeline: PipelineSpec;
+  /** True when an epoch's prediction depends on the rest of its night (see models/pipeline.ts). */
+  readonly wholeNight: boolean;
   readonly metadata: Readonly<Record<string, unknown>>;
-  readonly linear: LinearModel;
+  /** Per-epoch kernel of a model whose inputs are its features (no pipeline.json); null otherwise. */
+  readonly linear: LinearModel | null;
+  /** The model as the night scorer runs it (every model has one). */
+  readonly night: NightModel;
   readonly loadedAt: Date;
 }
 
@@ -69,20 +79,9 @@ export async function loadModelFolder(modelsDir: string, version: string): Promi
   const metadata = await json('metadata.json');
   if (!isPlainObject(metadata)) fail('metadata.json must be a JSON object');
 
-  const weights = await npy('weights.npy');
-  const bias = await npy('bias.npy');
-  if (weights.shape.length !== 2 || weights.shape[0] !== features.length || weights.shape[1] !== labels.length) {
-    fail(`weights.npy has shape [${weights.shape.join(', ')}] but the feature schema has ${features.length} features and the label map ${labels.length} classes (expected [${features.length}, ${labels.length}])`);
-  }
-  if (bias.shape.length !== 1 || bias.shape[0] !== labels.length) {
-    fail(`bias.npy has shape [${bias.shape.join(', ')}], expected [${labels.length}]`);
-  }
-  if (!weights.data.every(Number.isFinite)) fail('weights.npy contains NaN or infinite values');
-  if (!bias.data.every(Number.isFinite)) fail('bias.npy contains NaN or infinite values');
-
   let transforms: TransformSpec[] = [];
-  const transformsPath = path.join(dir, 'transforms.json');
-  if (await exists(transformsPath)) {
+  const hasTransformsFile = await exists(path.join(dir, 'transforms.json'));
+  if (hasTransformsFile) {
     try {
       transforms = parseTransforms(await json('transforms.json'), features);
     } catch (err) {
@@ -90,21 +89,52 @@ export async function loadModelFolder(modelsDir: string, version: string): Promi
       fail(`transforms.json: ${(err as Error).message}`);
     }
   }
+  let pipeline: PipelineSpec | null = null;
+  if (await exists(path.join(dir, 'pipeline.json'))) {
+    if (hasTransformsFile) fail('pipeline.json and transforms.json both exist; put the transforms in pipeline.json');
+    try {
+      pipeline = parsePipeline(await json('pipeline.json'), features, labels);
+    } catch (err) {
+      if (err instanceof ModelLoadError) throw err;
+      fail(`pipeline.json: ${(err as Error).message}`);
+    }
+  }
+  const spec = pipeline ?? plainPipeline(features, transforms);
+  const nInputs = spec.inputs.length;
 
+  const weights = await npy('weights.npy');
+  const bias = await npy('bias.npy');
+  if (weights.shape.length !== 2 || weights.shape[0] !== nInputs || weights.shape[1] !== labels.length) {
+    const rows = pipeline ? `pipeline.json has ${nInputs} inputs` : `the feature schema has ${nInputs} features`;
+    fail(`weights.npy has shape [${weights.shape.join(', ')}] but ${rows} and the label map ${labels.length} classes (expected [${nInputs}, ${labels.length}])`);
+  }
+  if (bias.shape.length !== 1 || bias.shape[0] !== labels.length) {
+    fail(`bias.npy has shape [${bias.shape.join(', ')}], expected [${labels.length}]`);
+  }
+  if (!weights.data.every(Number.isFinite)) fail('weights.npy contains NaN or infinite values');
+  if (!bias.data.every(Number.isFinite)) fail('bias.npy contains NaN or infinite values');
+
+  const compiled = compilePipeline(spec, features);
+  const frozenLabels = Object.freeze([...labels]);
   return Object.freeze({
     version,
     featureSchemaVersion,
     features: Object.freeze([...features]),
-    labels: Object.freeze([...labels]),
-    transforms: Object.freeze(transforms),
+    labels: frozenLabels,
+    transforms: Object.freeze(spec.transforms),
+    pipeline: spec,
+    wholeNight: compiled.wholeNight,
     metadata: metadata as Record<string, unknown>,
-    linear: Object.freeze({
-      nFeatures: features.length,
-      nClasses: labels.length,
-      weights: weights.data,
-      bias: bias.data,
-      transforms: transforms.length > 0 ? compileTransforms(transforms, features) : null,
-    }),
+    linear: pipeline
+      ? null
+      : Object.freeze({
+          nFeatures: features.length,
+          nClasses: labels.length,
+          weights: weights.data,
+          bias: bias.data,
+          transforms: transforms.length > 0 ? compileTransforms(transforms, features) : null,
+        }),
+    night: Object.freeze({ labels: frozenLabels, pipeline: compiled, weights: weights.data, bias: bias.data, decoder: spec.decoder }),
     loadedAt: new Date(),
   });
 }

@@ -12,7 +12,7 @@ import type { LoadedModel } from '../models/model-loader.js';
 import { enqueue } from '../queues/queues.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
-import { scoreBatch } from '../scoring/softmax.js';
+import { scoreEpochs } from '../models/model-scoring.js';
 import type { PredictParams } from './predict.processor.js';
 import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
 import { listPredictions } from './predictions.repository.js';
@@ -57,7 +57,8 @@ export function predictionsRouter(ctx: AppContext): Router {
     const model = ctx.registry.resolve(input.model_version);
     requireSchema(model, input.feature_schema_version);
     const decoded = decodeEpochList(input.epochs, model.features, { requireIndex: false, maxEpochs: MAX_INLINE_PREDICT_EPOCHS });
-    const scores = scoreBatch(model.linear, decoded.features, decoded.count);
+    // The epochs given are one night: list position stands in for a missing epoch_index.
+    const scores = scoreEpochs(model, decoded.indices, decoded.features, decoded.count);
     ctx.metrics.scoringBatchSize.observe(decoded.count);
     const k = model.labels.length;
     res.json({

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { RecordingClock } from '../epochs/epochs.repository.js';
 import { listEpochs } from '../epochs/epochs.repository.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { scoreBatch } from '../scoring/softmax.js';
+import { scoreEpochs } from '../models/model-scoring.js';
 import { upsertPredictions } from './predictions.repository.js';
 
 const PAGE = 5000;
@@ -21,7 +21,7 @@ export async function scoreStoredEpochs(
   range: { fromIndex: number; toIndex: number | null; onlyMissing?: boolean },
   onPage?: (scored: number) => Promise<void>,
 ): Promise<number> {
-  const n = model.linear.nFeatures;
+  const n = model.features.length;
   const features = new Float32Array(PAGE * n);
   let from = range.fromIndex;
   let scored = 0;
@@ -38,7 +38,7 @@ export async function scoreStoredEpochs(
       indices[k] = row.epoch_index;
       features.set(row.features.length === n ? row.features : row.features.slice(0, n), k * n);
     });
-    const scores = scoreBatch(model.linear, features.subarray(0, rows.length * n), rows.length);
+    const scores = scoreEpochs(model, indices, features.subarray(0, rows.length * n), rows.length);
     await upsertPredictions(db, recording, { modelVersion: model.version, labels: model.labels, indices, ...scores }, true);
     scored += rows.length;
     await onPage?.(scored);

@@ -70,7 +70,7 @@ describe('loadModelFolder validation', () => {
     expect(model.labels).toEqual(['W', 'NREM', 'REM']);
     expect(model.features).toHaveLength(5);
     expect(model.transforms.map((t) => t.op)).toEqual(['log1p', 'log']);
-    expect(model.linear.transforms).not.toBeNull();
+    expect(model.linear?.transforms).not.toBeNull();
   });
 
   it('rejects weights whose shape disagrees with the schema or label map', async () => {

@@ -254,7 +254,7 @@ describe.skipIf(!existsSync(SHARED_DATA))('real sleep-accel data (skipped: ../sh
     const loaded = await loadModelFolder(out, 'test-wnr');
     expect(loaded.labels).toEqual(['W', 'NREM', 'REM']);
     const x = Float32Array.from([0, 0.3, -0.8, 2, 0.4, 40, 1.2, -0.5, 0.1, 0.01]);
-    const a = scoreBatch(loaded.linear, x, 2);
+    const a = scoreBatch(loaded.linear!, x, 2);
     const b = scoreBatch(toLinearModel(result.fit, compileTransforms(transforms, [...SLEEP_ACCEL_FEATURES])), x, 2);
     expect(Array.from(a.probabilities)).toEqual(Array.from(b.probabilities));
     await expect(trainModel({ ...baseOpts(out), version: 'test-wnr' })).rejects.toThrow(/already exists/);
