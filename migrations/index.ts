@@ -4,6 +4,7 @@ import * as createPredictions from './2026_11_26_0002_create_predictions.js';
 import * as createLabels from './2026_11_26_0003_create_labels.js';
 import * as createRescoreChunks from './2026_11_26_0004_create_rescore_chunks.js';
 import * as addTenantsAndApiKeys from './2026_11_26_0005_add_tenants_and_api_keys.js';
+import * as addNightScoring from './2026_11_30_0001_add_night_scoring.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -12,4 +13,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_26_0003_create_labels': createLabels,
   '2026_11_26_0004_create_rescore_chunks': createRescoreChunks,
   '2026_11_26_0005_add_tenants_and_api_keys': addTenantsAndApiKeys,
+  '2026_11_30_0001_add_night_scoring': addNightScoring,
 };

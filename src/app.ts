@@ -9,6 +9,7 @@ import { answerClientErrorsAsJson } from './http/client-error.js';
 import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
 import { processIngest } from './ingest/ingest.processor.js';
+import { nightScoringFinalFailure, processNightScoring } from './night-scoring/night-scoring.processor.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createMetrics, setActiveModel } from './metrics/metrics.js';
 import { registerRuntimeMetrics } from './metrics/runtime-metrics.js';
@@ -86,6 +87,7 @@ export class App {
       const concurrency = ctx.config.WORKER_CONCURRENCY;
       this.workers = [createWorker(ctx, 'ingest', (c, id, log) => processIngest(c, id, log), concurrency), createWorker(ctx, 'predict', (c, id) => processPredict(c, id), concurrency)];
       this.workers.push(createWorker(ctx, 'rescore', processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
+      this.workers.push(createWorker(ctx, 'night', (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();

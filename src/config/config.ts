@@ -35,6 +35,10 @@ const ConfigSchema = z.object({
   // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.
   RESCORE_CONCURRENCY: intIn(1, 64, 1),
   RESCORE_CHUNK_EPOCHS: intIn(1, 1_000_000, 20000),
+  // Context models score whole nights: a recording's scoring waits until its uploads have been quiet
+  // this long (parts of one night coalesce into one scoring), but never longer than the ceiling.
+  NIGHT_SCORING_DEBOUNCE_MS: intIn(0, 600_000, 1000),
+  NIGHT_SCORING_MAX_WAIT_SECONDS: intIn(1, 3600, 30),
   RESCORE_CRON: z
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')

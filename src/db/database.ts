@@ -64,13 +64,16 @@ export interface RescorePlansTable {
 export const CHUNK_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type ChunkState = (typeof CHUNK_STATES)[number];
 
-/** One bounded slice `[from_index, to_index)` of one recording's epochs within a re-score. */
+/** Whole recordings (packed up to RESCORE_CHUNK_EPOCHS epochs) scored together within a re-score. */
 export interface RescoreChunksTable {
   id: Generated<string>;
   job_id: string;
+  /** The chunk's first recording (its key); `recording_ids` lists all of them. */
   recording_id: string;
-  from_index: number;
-  to_index: number;
+  /** Chunks planned before whole-night re-scoring: one recording's index range; null since. */
+  from_index: number | null;
+  to_index: number | null;
+  recording_ids: string[] | null;
   state: Generated<ChunkState>;
   epochs: number;
   scored: number | null;
@@ -96,10 +99,27 @@ export interface JobsTable {
   result: ColumnType<unknown, string | null, string | null>;
   error: ColumnType<unknown, string | null, string | null>;
   attempts: Generated<number>;
+  /** An ingest job whose epochs are stored, waiting for a scoring of its night. */
+  awaits_scoring: Generated<boolean>;
   created_at: Generated<Date>;
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Generated<Date>;
+}
+
+/** Per recording: the scoring requests of context models (see night-scoring/). */
+export interface NightScoringTable {
+  recording_id: string;
+  generation: Generated<number>;
+  pending_since: Date | null;
+  last_request_at: Date | null;
+}
+
+/** When a model version last scored a night. */
+export interface NightScoresTable {
+  recording_id: string;
+  model_version: string;
+  scored_at: Timestamp;
 }
 
 /** The accepted-but-not-yet-stored epochs of one ingest job: the durable half of a 202. */
@@ -135,6 +155,8 @@ export interface Database {
   rescore_plans: RescorePlansTable;
   rescore_chunks: RescoreChunksTable;
   api_keys: ApiKeysTable;
+  night_scoring: NightScoringTable;
+  night_scores: NightScoresTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

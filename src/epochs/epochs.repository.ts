@@ -68,3 +68,43 @@ export async function listEpochs(
   }
   return query.orderBy('epoch_index').limit(range.limit).execute();
 }
+
+/** Every stored epoch of one recording, in index order, as one float32 block. */
+export interface StoredNight {
+  readonly count: number;
+  readonly indices: Int32Array;
+  readonly features: Float32Array;
+}
+
+/** A stored feature vector whose length is not the model's: scoring it would mean guessing. */
+export class StoredFeaturesMismatch extends Error {
+  constructor(readonly recordingId: string, readonly epochIndex: number, readonly stored: number, readonly expected: number) {
+    super(`recording ${recordingId} epoch ${epochIndex} has ${stored} stored features; the model expects ${expected}`);
+    this.name = 'StoredFeaturesMismatch';
+  }
+}
+
+/**
+ * Loads a whole night (or `[fromIndex, toIndex)` of it) for scoring. Throws StoredFeaturesMismatch
+ * rather than truncating or padding a vector of the wrong length.
+ */
+export async function loadStoredNight(
+  db: Db,
+  recordingId: string,
+  nFeatures: number,
+  range: { fromIndex: number; toIndex: number | null; limit?: number } = { fromIndex: 0, toIndex: null },
+): Promise<StoredNight> {
+  let query = db.selectFrom('epochs').select(['epoch_index', 'features']).where('recording_id', '=', recordingId).where('epoch_index', '>=', range.fromIndex);
+  if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
+  query = query.orderBy('epoch_index');
+  if (range.limit !== undefined) query = query.limit(range.limit);
+  const rows = await query.execute();
+  const indices = new Int32Array(rows.length);
+  const features = new Float32Array(rows.length * nFeatures);
+  rows.forEach((row, k) => {
+    if (row.features.length !== nFeatures) throw new StoredFeaturesMismatch(recordingId, row.epoch_index, row.features.length, nFeatures);
+    indices[k] = row.epoch_index;
+    features.set(row.features, k * nFeatures);
+  });
+  return { count: rows.length, indices, features };
+}

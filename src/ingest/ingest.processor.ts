@@ -1,17 +1,24 @@
 import { UnrecoverableError } from 'bullmq';
+import { sql } from 'kysely';
+import type { RecordingRow } from '../db/database.js';
 import type { AppContext } from '../app-context.js';
 import { insertEpochs } from '../epochs/epochs.repository.js';
 import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { upsertPredictions } from '../predictions/predictions.repository.js';
+import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
+import { currentGeneration, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
+import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 
 export interface IngestResult {
   accepted: number;
   inserted: number;
   duplicates: number;
+  /** The job's epochs that now carry a prediction of `model_version`. */
   predicted: number;
+  /** Other epochs of the night whose predictions the scoring that covered this job changed. */
+  rescored: number;
   model_version: string | null;
 }
 
@@ -23,17 +30,24 @@ export function fromBytes(bytes: Uint8Array): Float32Array {
 }
 
 /**
- * Stores one accepted batch: epochs, and predictions of the model active when the job started
- * (one model for the whole job), the job result and the payload's removal in one transaction.
+ * Stores one accepted batch. With a per-epoch model: epochs, their predictions (the model active
+ * when the job started), the job result and the payload's removal in one transaction. With a model
+ * that needs the whole night: epochs and a scoring request in one transaction; the job stays
+ * active until the night scoring that covers it completes it (night-scoring/).
  * Re-running after a crash is safe: a finished job returns its stored result.
  */
-export async function processIngest(ctx: AppContext, jobId: string, log: Logger): Promise<IngestResult> {
+export async function processIngest(ctx: AppContext, jobId: string, log: Logger): Promise<IngestResult | null> {
   const model = ctx.registry.active();
   const job = await markActive(ctx.db, jobId);
   if (!job) {
     const finished = await findJob(ctx.db, jobId);
     if (!finished) throw new UnrecoverableError(`job ${jobId} does not exist`);
     return finished.result as IngestResult;
+  }
+  if (job.awaits_scoring) {
+    // Stored by an earlier run; only the scoring request may have been lost.
+    await enqueueNightScoring(ctx.queues, job.recording_id!, await currentGeneration(ctx.db, job.recording_id!), 0);
+    return null;
   }
   const payload = await ctx.db.selectFrom('ingest_payloads').selectAll().where('job_id', '=', jobId).executeTakeFirst();
   const recording = await ctx.db.selectFrom('recordings').selectAll().where('id', '=', job.recording_id!).executeTakeFirst();
@@ -42,6 +56,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   const indices = Int32Array.from(payload.epoch_indices);
   const features = fromBytes(payload.features);
   const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
+  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, recording, indices, features, payload.n_features);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
   const scores = usable ? scoreEpochs(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
@@ -53,12 +68,14 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
     let predicted = 0;
     if (usable && scores && inserted.length > 0) {
       predicted = await upsertPredictions(trx, recording, selectRows(usable, indices, scores, inserted), false);
+      await markNightScored(trx, recording.id, usable.version);
     }
     const outcome: IngestResult = {
       accepted: indices.length,
       inserted: inserted.length,
       duplicates: indices.length - inserted.length,
       predicted,
+      rescored: 0,
       model_version: usable?.version ?? null,
     };
     await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
@@ -69,6 +86,34 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   ctx.metrics.epochsDuplicate.inc(result.duplicates);
   if (result.model_version) ctx.metrics.predictionsWritten.inc({ model_version: result.model_version }, result.predicted);
   return result;
+}
+
+/**
+ * Whole-night models: the epochs and the scoring request commit together, then the recording's
+ * scoring job is queued (debounced, so the parts of one night share one scoring). The payload row
+ * stays until that scoring, which reads the job's epoch indices from it.
+ */
+async function storeForNightScoring(ctx: AppContext, jobId: string, recording: RecordingRow, indices: Int32Array, features: Float32Array, nFeatures: number): Promise<null> {
+  const stored = await ctx.db.transaction().execute(async (trx) => {
+    const locked = await lockJob(trx, jobId);
+    if (!locked || locked.state !== 'active' || locked.awaits_scoring) return null;
+    const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
+    const generation = await requestNightScoring(trx, recording.id);
+    const partial = { accepted: indices.length, inserted: inserted.length, duplicates: indices.length - inserted.length };
+    await trx
+      .updateTable('jobs')
+      .set({ awaits_scoring: true, result: JSON.stringify(partial), progress: JSON.stringify({ done: indices.length, total: indices.length }), updated_at: sql`now()` })
+      .where('id', '=', jobId)
+      .execute();
+    return { ...partial, generation };
+  });
+  if (!stored) return null;
+  ctx.metrics.epochsIngested.inc(stored.inserted);
+  ctx.metrics.epochsDuplicate.inc(stored.duplicates);
+  await enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS).catch((err: unknown) =>
+    ctx.logger.warn({ err, jobId }, 'could not queue the night scoring; the sweeper will retry'),
+  );
+  return null;
 }
 
 function isCompatible(model: LoadedModel, schemaVersion: string, nFeatures: number): boolean {

@@ -92,10 +92,10 @@ export async function findStaleUnfinished(
   db: Db,
   staleSeconds: number,
   limit: number,
-): Promise<Array<Pick<JobRow, 'id' | 'type'>>> {
+): Promise<Array<Pick<JobRow, 'id' | 'type' | 'recording_id' | 'awaits_scoring'>>> {
   return db
     .selectFrom('jobs')
-    .select(['id', 'type'])
+    .select(['id', 'type', 'recording_id', 'awaits_scoring'])
     .where('state', 'in', ['queued', 'active'])
     .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)
     .orderBy('updated_at')

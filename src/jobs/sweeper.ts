@@ -1,5 +1,11 @@
 import type { AppContext } from '../app-context.js';
-import { enqueue, QUEUE_NAMES, type QueueName } from '../queues/queues.js';
+import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
+import { currentGeneration } from '../night-scoring/night-scoring.repository.js';
+import { enqueue, type QueueName } from '../queues/queues.js';
+
+/** Queues whose entries stand for a row of `jobs` (a night scoring stands for a recording). */
+const JOB_QUEUES = ['ingest', 'predict', 'rescore'] as const satisfies readonly QueueName[];
+type JobQueueName = (typeof JOB_QUEUES)[number];
 import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
 
 /**
@@ -36,9 +42,17 @@ export class Sweeper {
     const { db, queues, config, logger } = this.ctx;
     const stale = await findStaleUnfinished(db, config.SWEEP_STALE_SECONDS, 500);
     const touched: string[] = [];
+    const nights = new Set<string>();
     for (const job of stale) {
-      if (!(QUEUE_NAMES as readonly string[]).includes(job.type)) continue;
-      const name = job.type as QueueName;
+      // Stored, waiting for its night's scoring: it is the scoring request that Redis may have lost.
+      if (job.awaits_scoring && job.recording_id !== null) {
+        if (!nights.has(job.recording_id)) await enqueueNightScoring(queues, job.recording_id, await currentGeneration(db, job.recording_id), 0);
+        nights.add(job.recording_id);
+        touched.push(job.id);
+        continue;
+      }
+      if (!(JOB_QUEUES as readonly string[]).includes(job.type)) continue;
+      const name = job.type as JobQueueName;
       const existing = await queues[name].getJob(job.id);
       if (existing && (await existing.isFailed())) {
         await finishJob(db, job.id, 'failed', { error: { message: existing.failedReason, attempts: existing.attemptsMade } });

@@ -3,8 +3,8 @@ import type { AppContext } from '../app-context.js';
 import { AppError } from '../errors/app-error.js';
 import { findJob, finishJob, markActive, setProgress } from '../jobs/jobs.repository.js';
 import { findRecording } from '../recordings/recordings.repository.js';
-import { epochStats } from '../recordings/recordings.repository.js';
-import { scoreStoredEpochs } from './score-stored.js';
+import { countEpochs, epochStats } from '../recordings/recordings.repository.js';
+import { scoreRecording } from './score-recording.js';
 
 export interface PredictParams {
   model_version: string;
@@ -14,10 +14,13 @@ export interface PredictParams {
 
 export interface PredictResult {
   model_version: string;
+  /** Stored epochs of the range that now carry a prediction of the version. */
   predicted: number;
+  /** Of those, predictions inserted or changed by this job. */
+  written: number;
 }
 
-/** Scores a recording's stored epochs with the version pinned when the job was accepted. */
+/** Scores a recording's stored night with the version pinned when the job was accepted. */
 export async function processPredict(ctx: AppContext, jobId: string): Promise<PredictResult> {
   const job = await markActive(ctx.db, jobId);
   if (!job) {
@@ -37,11 +40,17 @@ export async function processPredict(ctx: AppContext, jobId: string): Promise<Pr
   const recording = await findRecording(ctx.db, job.recording_id!);
   if (!recording) throw new UnrecoverableError(`recording ${job.recording_id} no longer exists`);
   const total = (await epochStats(ctx.db, recording.id)).epoch_count;
-  const predicted = await scoreStoredEpochs(ctx.db, recording, model, { fromIndex: params.from_index, toIndex: params.to_index }, (done) =>
-    setProgress(ctx.db, jobId, { done, total }),
-  );
-  ctx.metrics.predictionsWritten.inc({ model_version: model.version }, predicted);
-  const result: PredictResult = { model_version: model.version, predicted };
-  await finishJob(ctx.db, jobId, 'completed', { result, progress: { done: predicted, total: predicted } });
+  await setProgress(ctx.db, jobId, { done: 0, total });
+  // The model sees the whole stored night; only the requested range's predictions are written.
+  const range = { fromIndex: params.from_index, toIndex: params.to_index };
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    const scored = await scoreRecording(trx, recording, model, range);
+    const predicted = await countEpochs(trx, recording.id, range);
+    const outcome: PredictResult = { model_version: model.version, predicted, written: scored.written.length };
+    await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: total, total } });
+    return outcome;
+  });
+  ctx.metrics.predictionsWritten.inc({ model_version: model.version }, result.written);
   return result;
 }
+

@@ -17,8 +17,9 @@ export interface PredictionBatch {
 
 /**
  * Writes one model version's predictions in a single statement. `overwrite` replaces earlier
- * predictions of the same version (re-scoring); otherwise existing rows are kept. Indices, classes
- * and probabilities travel as binary int4[]/real[] parameters; the stage is the class's label.
+ * predictions of the same version (re-scoring) where they differ; otherwise existing rows are kept.
+ * Indices, classes and probabilities travel as binary int4[]/real[] parameters; the stage is the
+ * class's label. Returns the number of rows written.
  */
 export async function upsertPredictions(
   db: Db,
@@ -26,24 +27,39 @@ export async function upsertPredictions(
   batch: PredictionBatch,
   overwrite: boolean,
 ): Promise<number> {
+  if (overwrite) return (await replacePredictions(db, recording, batch)).length;
+  if (batch.indices.length === 0) return 0;
+  const insert = (conflict: RawBuilder<unknown>) => sql`INSERT INTO predictions (recording_id, epoch_index, ts, model_version, stage, probabilities) ${predictionRows(recording, batch)} ${conflict}`.execute(db);
+  const result = await insertWithUniqueFallback(db, () => insert(sql``), () => insert(sql`ON CONFLICT DO NOTHING`));
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Inserts new predictions and rewrites stored ones of the same version only where the stage or a
+ * probability changed, so scoring a night again writes just what moved. Returns the epoch indices
+ * written.
+ */
+export async function replacePredictions(db: Db, recording: RecordingClock, batch: PredictionBatch): Promise<number[]> {
+  if (batch.indices.length === 0) return [];
+  const result = await sql<{ epoch_index: number }>`
+    INSERT INTO predictions (recording_id, epoch_index, ts, model_version, stage, probabilities) ${predictionRows(recording, batch)}
+    ON CONFLICT (recording_id, model_version, epoch_index, ts) DO UPDATE
+      SET stage = EXCLUDED.stage, probabilities = EXCLUDED.probabilities, created_at = now()
+      WHERE predictions.stage IS DISTINCT FROM EXCLUDED.stage OR predictions.probabilities IS DISTINCT FROM EXCLUDED.probabilities
+    RETURNING epoch_index`.execute(db);
+  return result.rows.map((r) => r.epoch_index);
+}
+
+function predictionRows(recording: RecordingClock, batch: PredictionBatch) {
   const count = batch.indices.length;
-  if (count === 0) return 0;
   const nClasses = batch.labels.length;
-  const rows = sql`
+  return sql`
     SELECT ${recording.id}::uuid, t.i,
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
            ${batch.modelVersion}::text, (${[...batch.labels]}::text[])[t.c + 1],
            (${float4ArrayParam(batch.probabilities.subarray(0, count * nClasses))}::real[])[(t.k::int - 1) * ${nClasses}::int + 1 : t.k::int * ${nClasses}::int]
-    FROM unnest(${int4ArrayParam(batch.indices)}::int4[], ${int4ArrayParam(batch.classes.subarray(0, count))}::int4[]) WITH ORDINALITY AS t(i, c, k)`;
-  const insert = (conflict: RawBuilder<unknown>) =>
-    sql`INSERT INTO predictions (recording_id, epoch_index, ts, model_version, stage, probabilities) ${rows} ${conflict}`.execute(db);
-  if (overwrite) {
-    const result = await insert(sql`ON CONFLICT (recording_id, model_version, epoch_index, ts) DO UPDATE
-          SET stage = EXCLUDED.stage, probabilities = EXCLUDED.probabilities, created_at = now()`);
-    return Number(result.numAffectedRows ?? 0);
-  }
-  const result = await insertWithUniqueFallback(db, () => insert(sql``), () => insert(sql`ON CONFLICT DO NOTHING`));
-  return Number(result.numAffectedRows ?? 0);
+    FROM unnest(${int4ArrayParam(batch.indices)}::int4[], ${int4ArrayParam(batch.classes.subarray(0, count))}::int4[]) WITH ORDINALITY AS t(i, c, k)
+    ORDER BY t.i`;
 }
 
 export interface PredictionRow {
@@ -66,4 +82,23 @@ export async function listPredictions(
     .where('epoch_index', '>=', range.fromIndex);
   if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
   return query.orderBy('epoch_index').execute();
+}
+
+/** Records that `modelVersion` has just scored the night (inside the transaction that wrote it). */
+export async function markNightScored(db: Db, recordingId: string, modelVersion: string): Promise<void> {
+  await db
+    .insertInto('night_scores')
+    .values({ recording_id: recordingId, model_version: modelVersion, scored_at: sql`now()` })
+    .onConflict((oc) => oc.columns(['recording_id', 'model_version']).doUpdateSet({ scored_at: sql`now()` }))
+    .execute();
+}
+
+export async function nightScoredAt(db: Db, recordingId: string, modelVersion: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('night_scores')
+    .select('scored_at')
+    .where('recording_id', '=', recordingId)
+    .where('model_version', '=', modelVersion)
+    .executeTakeFirst();
+  return row?.scored_at ?? null;
 }

@@ -15,7 +15,7 @@ import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 import type { PredictParams } from './predict.processor.js';
 import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
-import { listPredictions } from './predictions.repository.js';
+import { listPredictions, nightScoredAt } from './predictions.repository.js';
 
 function requireSchema(model: LoadedModel, version: string): void {
   if (model.featureSchemaVersion !== version) {
@@ -78,10 +78,12 @@ export function predictionsRouter(ctx: AppContext): Router {
     const model = ctx.registry.resolve(query.model_version);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const rows = await listPredictions(ctx.db, recording.id, model.version, range);
+    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, recording.id, model.version, range), nightScoredAt(ctx.db, recording.id, model.version)]);
     res.json({
       model_version: model.version,
       labels: model.labels,
+      // When this version last scored the night (null: never scored, or only before this was kept).
+      scored_at: scoredAt?.toISOString() ?? null,
       items: rows.map((r) => ({
         epoch_index: r.epoch_index,
         ts: epochTime(started, recording.epoch_seconds, r.epoch_index),

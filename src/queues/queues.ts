@@ -7,9 +7,11 @@ export interface JobPayloads {
   predict: { jobId: string };
   /** `jobId` is the parent re-score job; with `chunkId` one chunk, without it the planner; `scheduled` a nightly tick. */
   rescore: { jobId: string; chunkId?: string; scheduled?: true };
+  /** Score one recording's whole night with the active model; `generation` names the request. */
+  night: { recordingId: string; generation: number };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore'];
+export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night'];
 
 export type Queues = { readonly [K in QueueName]: Queue<JobPayloads[K]> };
 
@@ -40,14 +42,23 @@ export const RESCORE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 };
 
+// Night scorings: PostgreSQL's awaiting ingest jobs are the truth, so a finished scoring is dropped
+// at once (its id, which names a request generation, is never reused) and the sweeper repairs a lost one.
+export const NIGHT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 24 * 3600, count: 10_000 },
+};
+
 export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
   const make = <K extends QueueName>(name: K, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
     new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions });
-  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS) };
+  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS) };
 }
 
-export async function enqueue<K extends QueueName>(queues: Queues, name: K, jobId: string): Promise<void> {
+export async function enqueue<K extends Exclude<QueueName, 'night'>>(queues: Queues, name: K, jobId: string): Promise<void> {
   const queue = queues[name] as unknown as Queue<{ jobId: string }>;
   // jobId doubles as BullMQ's id: adding an id that is still queued is a no-op, which makes the
   // sweeper's re-enqueue safe.

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import type { AppContext } from '../app-context.js';
+import { StoredFeaturesMismatch } from '../epochs/epochs.repository.js';
 import { finishJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import { bullPrefix, type JobPayloads, type QueueName } from './queues.js';
@@ -13,7 +14,8 @@ export interface WorkerOptions<K extends QueueName> {
 /** While PostgreSQL is unreachable a job waits this long and tries again without using an attempt. */
 export const OUTAGE_RETRY_MS = 5000;
 
-export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, log: Logger, job: Job<JobPayloads[K]>) => Promise<unknown>;
+/** `jobId` is the PostgreSQL job the queue entry stands for (the queue id for night scorings). */
+export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, log: Logger, job: Job<JobPayloads[K]>, token: string | undefined) => Promise<unknown>;
 
 /**
  * A BullMQ worker whose job state lives in PostgreSQL: the processor writes results, and this
@@ -26,15 +28,22 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
   const worker = new Worker<JobPayloads[K]>(
     name,
     async (job, token) => {
-      const jobId = job.data.jobId;
+      const jobId = 'jobId' in job.data ? job.data.jobId : (job.id ?? 'unknown');
       const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
       const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
       try {
-        const result = await processor(ctx, jobId, log, job);
+        const result = await processor(ctx, jobId, log, job, token);
         timer({ outcome: 'completed' });
         log.info('job completed');
         return result;
-      } catch (err) {
+      } catch (thrown) {
+        // Stored data the model cannot read will not get better by retrying.
+        const err = thrown instanceof StoredFeaturesMismatch ? new UnrecoverableError(thrown.message) : thrown;
+        // The processor postponed itself (moveToDelayed): not an attempt, not a failure.
+        if (err instanceof DelayedError) {
+          timer({ outcome: 'postponed' });
+          throw err;
+        }
         // An outage is not the job's fault: postpone it without spending an attempt, so a long
         // outage cannot exhaust the retries of work whose data is safe in PostgreSQL.
         if (isDatabaseUnavailable(err) && token !== undefined) {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, RecordingRow } from '../db/database.js';
 
 export interface RecordingFields {
@@ -42,4 +42,11 @@ export async function epochStats(db: Kysely<Database>, recordingId: string): Pro
     .where('recording_id', '=', recordingId)
     .executeTakeFirstOrThrow();
   return row;
+}
+
+/** Stored epochs of a recording inside [fromIndex, toIndex). */
+export async function countEpochs(db: Kysely<Database> | Transaction<Database>, recordingId: string, range: { fromIndex: number; toIndex: number | null }): Promise<number> {
+  let query = db.selectFrom('epochs').select(sql<number>`count(*)::int`.as('n')).where('recording_id', '=', recordingId).where('epoch_index', '>=', range.fromIndex);
+  if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
+  return (await query.executeTakeFirstOrThrow()).n;
 }

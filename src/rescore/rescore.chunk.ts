@@ -2,8 +2,9 @@ import { UnrecoverableError } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 import { lockJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
-import { scoreStoredEpochs } from '../predictions/score-stored.js';
+import { scoreRecording } from '../predictions/score-recording.js';
 import { findRecording } from '../recordings/recordings.repository.js';
+import { yieldToLoop } from '../queues/yield.js';
 import { resolveModel } from './rescore.planner.js';
 import { updateParent } from './rescore.parent.js';
 import { findChunk, markChunkActive, settleChunk } from './rescore.repository.js';
@@ -25,15 +26,22 @@ export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkI
   const chunk = await markChunkActive(ctx.db, chunkId);
   if (!chunk) return stopIfParentGone(ctx, jobId, chunkId);
   const model = resolveModel(ctx, chunk.params.model_version);
-  const recording = await findRecording(ctx.db, chunk.recording_id);
-  if (!recording) throw new UnrecoverableError(`recording ${chunk.recording_id} no longer exists`);
-  if (recording.feature_schema_version !== model.featureSchemaVersion) {
-    throw new UnrecoverableError(`recording ${recording.id} uses feature schema ${recording.feature_schema_version}, model ${model.version} ${model.featureSchemaVersion}`);
-  }
+  // Legacy chunks (planned before whole-night re-scoring) name one recording and an index range.
+  const recordingIds = chunk.recording_ids ?? [chunk.recording_id];
+  const range = { fromIndex: chunk.from_index ?? 0, toIndex: chunk.to_index };
   try {
     const scored = await ctx.db.transaction().execute(async (trx) => {
-      const range = { fromIndex: chunk.from_index, toIndex: chunk.to_index, onlyMissing: chunk.params.only_missing };
-      const written = await scoreStoredEpochs(trx, recording, model, range);
+      let written = 0;
+      for (const recordingId of recordingIds) {
+        const recording = await findRecording(trx, recordingId);
+        // Deleted since planning: nothing left to score.
+        if (!recording) continue;
+        if (recording.feature_schema_version !== model.featureSchemaVersion) {
+          throw new UnrecoverableError(`recording ${recording.id} uses feature schema ${recording.feature_schema_version}, model ${model.version} ${model.featureSchemaVersion}`);
+        }
+        written += (await scoreRecording(trx, recording, model, range)).written.length;
+        await yieldToLoop();
+      }
       // Parent lock first, then the chunk row: the same order as cancel and the planner.
       const parent = await lockJob(trx, jobId);
       const epochs = parent ? await settleChunk(trx, chunkId, 'completed', { scored: written }) : null;

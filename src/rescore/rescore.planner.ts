@@ -7,10 +7,10 @@ import type { LoadedModel } from '../models/model-loader.js';
 import { recomputeParent, updateParent } from './rescore.parent.js';
 import { advancePlan, countWithEpochs, insertChunks, nextRecordings, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
 import { RESCORE_JOB_TYPE } from './rescore.service.js';
+import { yieldToLoop } from '../queues/yield.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
 const RECORDING_PAGE = 100;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function resolveModel(ctx: AppContext, version: string): LoadedModel {
   try {
@@ -54,7 +54,7 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
       await updateParent(trx, parent, (c) => {
         c.progress.total += chunks.reduce((n, chunk) => n + chunk.epochs, 0);
         c.result.chunks.total += chunks.length;
-        c.result.recordings += new Set(chunks.map((chunk) => chunk.recording_id)).size;
+        c.result.recordings += chunks.reduce((n, chunk) => n + chunk.recording_ids.length, 0);
         c.result.skipped += skipped;
         c.result.planned = done;
       });

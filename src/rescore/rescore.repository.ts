@@ -60,25 +60,35 @@ function selectedEpochs(params: RescoreParams, recordingIds: readonly string[]) 
 
 export interface PlannedChunk {
   readonly id: string;
-  readonly recording_id: string;
+  readonly recording_ids: string[];
   readonly epochs: number;
 }
 
 /**
- * Writes the chunk rows of these recordings in one statement: epochs bucketed by
- * `epoch_index / chunk_epochs`, each chunk spanning its bucket's first to last selected index.
+ * Writes the chunk rows of these recordings: each recording with at least one selected epoch is
+ * scored whole, and recordings are packed in id order into chunks of at most `chunk_epochs` stored
+ * epochs (a longer recording is a chunk of its own).
  */
 export async function insertChunks(trx: Transaction<Database>, jobId: string, params: RescoreParams, recordingIds: readonly string[]): Promise<PlannedChunk[]> {
   if (recordingIds.length === 0) return [];
-  const result = await sql<PlannedChunk>`
-    INSERT INTO rescore_chunks (job_id, recording_id, from_index, to_index, epochs)
-    SELECT ${jobId}::uuid, s.recording_id, min(s.epoch_index), max(s.epoch_index) + 1, count(*)
-    FROM (${selectedEpochs(params, recordingIds)}) s
-    GROUP BY s.recording_id, s.epoch_index / ${params.chunk_epochs}::int
-    ORDER BY s.recording_id, min(s.epoch_index)
-    ON CONFLICT (job_id, recording_id, from_index) DO NOTHING
-    RETURNING id, recording_id, epochs`.execute(trx);
-  return result.rows;
+  const chosen = await sql<{ recording_id: string; epochs: number }>`
+    SELECT s.recording_id, (SELECT count(*) FROM epochs e WHERE e.recording_id = s.recording_id)::int AS epochs
+    FROM (SELECT DISTINCT recording_id FROM (${selectedEpochs(params, recordingIds)}) sel) s
+    ORDER BY s.recording_id`.execute(trx);
+  const packs: Array<{ ids: string[]; epochs: number }> = [];
+  for (const row of chosen.rows) {
+    const last = packs[packs.length - 1];
+    if (last && last.epochs + row.epochs <= params.chunk_epochs) {
+      last.ids.push(row.recording_id);
+      last.epochs += row.epochs;
+    } else packs.push({ ids: [row.recording_id], epochs: row.epochs });
+  }
+  if (packs.length === 0) return [];
+  return trx
+    .insertInto('rescore_chunks')
+    .values(packs.map((p) => ({ job_id: jobId, recording_id: p.ids[0]!, recording_ids: p.ids, from_index: null, to_index: null, epochs: p.epochs })))
+    .returning(['id', 'recording_ids', 'epochs'])
+    .execute() as Promise<PlannedChunk[]>;
 }
 
 /** How many of these (schema-mismatched) recordings have at least one selected epoch. */
@@ -93,8 +103,10 @@ export interface ActiveChunk {
   id: string;
   job_id: string;
   recording_id: string;
-  from_index: number;
-  to_index: number;
+  /** Whole recordings to score; null on a chunk planned before whole-night re-scoring. */
+  recording_ids: string[] | null;
+  from_index: number | null;
+  to_index: number | null;
   epochs: number;
   attempts: number;
   params: RescoreParams;
@@ -107,7 +119,7 @@ export async function markChunkActive(db: Db, chunkId: string): Promise<ActiveCh
     SET state = 'active', attempts = c.attempts + 1, started_at = coalesce(c.started_at, now()), updated_at = now()
     FROM jobs j
     WHERE c.id = ${chunkId}::uuid AND c.state IN ('queued', 'active') AND j.id = c.job_id AND j.state = 'active'
-    RETURNING c.id, c.job_id, c.recording_id, c.from_index, c.to_index, c.epochs, c.attempts, j.params`.execute(db);
+    RETURNING c.id, c.job_id, c.recording_id, c.recording_ids, c.from_index, c.to_index, c.epochs, c.attempts, j.params`.execute(db);
   return result.rows[0];
 }
 

@@ -182,7 +182,7 @@ describe('POST /v1/predict for a stored recording, and GET /v1/recordings/{id}/p
 
     const { accepted, job } = await startJob({ model_version: other });
     expect(accepted.model_version).toBe(other);
-    expect(job.result).toEqual({ model_version: other, predicted: night.indices.length });
+    expect(job.result).toEqual({ model_version: other, predicted: night.indices.length, written: night.indices.length });
 
     const after = await predictions(rec.id, `?model_version=${other}`);
     expect(after.body.model_version).toBe(other);
@@ -202,6 +202,8 @@ describe('POST /v1/predict for a stored recording, and GET /v1/recordings/{id}/p
   it('re-scoring the same version overwrites instead of duplicating', async () => {
     const { job } = await startJob({ model_version: other });
     expect(job.result.predicted).toBe(night.indices.length);
+    // Same version, same night: nothing changed, so nothing is rewritten.
+    expect(job.result.written).toBe(0);
     expect((await rowCounts(db, rec.id)).predictions).toBe(2 * night.indices.length);
   });
 
@@ -210,14 +212,14 @@ describe('POST /v1/predict for a stored recording, and GET /v1/recordings/{id}/p
     const { accepted, job } = await startJob({ from: tsOf(370), to: tsOf(405), ...(third ? { model_version: third } : {}) });
     const expected = night.indices.filter((i) => i >= 370 && i < 405);
     expect(accepted.model_version).toBe(third ?? active);
-    expect(job.result).toEqual({ model_version: third ?? active, predicted: expected.length });
+    expect(job.result).toEqual({ model_version: third ?? active, predicted: expected.length, written: third ? expected.length : 0 });
     const stored = await predictions(rec.id, `?model_version=${third ?? active}&from=${tsOf(370)}&to=${tsOf(405)}`);
     expect(stored.body.items.map((i: { epoch_index: number }) => i.epoch_index)).toEqual(expected);
     if (third) expect((await predictions(rec.id, `?model_version=${third}`)).body.items).toHaveLength(expected.length);
   });
 
   it('accepts ranges beyond the largest epoch index (nothing or everything to score)', async () => {
-    expect((await startJob({ from: '9999-01-01T00:00:00Z' })).job.result).toEqual({ model_version: active, predicted: 0 });
+    expect((await startJob({ from: '9999-01-01T00:00:00Z' })).job.result).toEqual({ model_version: active, predicted: 0, written: 0 });
     expect((await startJob({ from: tsOf(400), to: '9999-01-01T00:00:00Z' })).job.result.predicted).toBe(night.indices.filter((i) => i >= 400).length);
     expect((await predictions(rec.id, '?from=9999-01-01T00:00:00Z')).body.items).toEqual([]);
     expect((await predictions(rec.id, `?from=${tsOf(400)}&to=9999-01-01T00:00:00Z`)).body.items).toHaveLength(night.indices.filter((i) => i >= 400).length);

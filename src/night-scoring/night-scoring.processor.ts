@@ -1,0 +1,83 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { AppContext } from '../app-context.js';
+import type { Logger } from '../logging/logger.js';
+import type { LoadedModel } from '../models/model-loader.js';
+import { scoreRecording } from '../predictions/score-recording.js';
+import type { JobPayloads } from '../queues/queues.js';
+import { findRecording } from '../recordings/recordings.repository.js';
+import type { IngestResult } from '../ingest/ingest.processor.js';
+import { findNightScoring, lockAwaitingJobs, lockNight, settleAwaitingJob, startGeneration, type AwaitingJob } from './night-scoring.repository.js';
+
+type NightJob = Job<JobPayloads['night']>;
+
+export interface NightScoringOutcome {
+  readonly recording_id: string;
+  readonly model_version: string | null;
+  readonly epochs: number;
+  readonly written: number;
+  readonly jobs: number;
+}
+
+/**
+ * Scores one recording's whole stored night with the active model, then completes every ingest job
+ * of the recording that was waiting for it, in one transaction. Waits (without spending an attempt)
+ * while uploads to the recording are still arriving, up to NIGHT_SCORING_MAX_WAIT_SECONDS.
+ */
+export async function processNightScoring(ctx: AppContext, log: Logger, job: NightJob, token: string | undefined): Promise<NightScoringOutcome | null> {
+  const recordingId = job.data.recordingId;
+  const state = await findNightScoring(ctx.db, recordingId);
+  if (!state) return null; // the recording is gone
+  if (state.pending_since !== null && state.last_request_at !== null && token !== undefined) {
+    const quiet = state.last_request_at.getTime() + ctx.config.NIGHT_SCORING_DEBOUNCE_MS;
+    const ceiling = state.pending_since.getTime() + ctx.config.NIGHT_SCORING_MAX_WAIT_SECONDS * 1000;
+    const runAt = Math.min(quiet, ceiling);
+    if (runAt > Date.now() + 10) {
+      await job.moveToDelayed(runAt, token);
+      throw new DelayedError();
+    }
+  }
+  await startGeneration(ctx.db, recordingId);
+  const model = ctx.registry.active();
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    await lockNight(trx, recordingId);
+    const waiting = await lockAwaitingJobs(trx, recordingId);
+    const recording = await findRecording(trx, recordingId);
+    // Nothing waits: an earlier scoring already covered every stored upload.
+    if (waiting.length === 0 || !recording) return { recording_id: recordingId, model_version: null, epochs: 0, written: 0, jobs: 0 };
+    const usable = model && model.featureSchemaVersion === recording.feature_schema_version ? model : null;
+    const scored = usable ? await scoreRecording(trx, recording, usable) : { epochs: 0, written: [] };
+    const written = new Set(scored.written);
+    for (const awaiting of waiting) {
+      await settleAwaitingJob(trx, awaiting.id, { state: 'completed', result: jobResult(awaiting, usable, written) });
+    }
+    return { recording_id: recordingId, model_version: usable?.version ?? null, epochs: scored.epochs, written: written.size, jobs: waiting.length };
+  });
+  if (outcome.model_version) ctx.metrics.predictionsWritten.inc({ model_version: outcome.model_version }, outcome.written);
+  if (outcome.jobs > 0 && !outcome.model_version) log.warn({ recordingId }, 'no compatible active model; epochs stored without predictions');
+  log.debug({ ...outcome }, 'night scored');
+  return outcome;
+}
+
+/** The ingest job's result: what it stored, and what the scoring that covered it did. */
+function jobResult(job: AwaitingJob, model: LoadedModel | null, written: ReadonlySet<number>): IngestResult {
+  const stored = job.result as IngestResult;
+  const own = new Set(job.epoch_indices ?? []);
+  let ownWritten = 0;
+  for (const index of own) if (written.has(index)) ownWritten++;
+  return {
+    ...stored,
+    predicted: model ? own.size : 0,
+    rescored: written.size - ownWritten,
+    model_version: model?.version ?? null,
+  };
+}
+
+/** After the last retry: the waiting ingest jobs fail with the scoring's error (their epochs stay stored). */
+export async function nightScoringFinalFailure(ctx: AppContext, job: NightJob, err: Error): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await lockNight(trx, job.data.recordingId);
+    for (const awaiting of await lockAwaitingJobs(trx, job.data.recordingId)) {
+      await settleAwaitingJob(trx, awaiting.id, { state: 'failed', error: { message: `scoring the night failed: ${err.message}`, attempts: job.attemptsMade + 1 } });
+    }
+  });
+}
