@@ -11,7 +11,8 @@ export interface RouteDoc {
   readonly scope: Scope | null;
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
-  readonly success: { readonly status: number; readonly description: string; readonly contentType?: string };
+  /** `schema` describes the JSON body; a route without one is documented as any JSON. */
+  readonly success: { readonly status: number; readonly description: string; readonly contentType?: string; readonly schema?: z.ZodType };
   readonly errors?: readonly number[];
 }
 
@@ -23,7 +24,8 @@ const ErrorBody = z.object({
   }),
 });
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+// Requests are described as accepted (io: input), responses as sent (io: output).
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 function parameters(route: RouteDoc) {
   const params: object[] = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -48,7 +50,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], version: strin
     const responses: Record<string, object> = {
       [route.success.status]: {
         description: route.success.description,
-        ...(route.success.status === 204 ? {} : { content: { [route.success.contentType ?? 'application/json']: { schema: {} } } }),
+        ...(route.success.status === 204 ? {} : { content: { [route.success.contentType ?? 'application/json']: { schema: route.success.schema ? jsonSchema(route.success.schema, 'output') : {} } } }),
       },
     };
     const errorStatuses = new Set([...(route.errors ?? []), ...(route.scope ? [401, 403, 429] : [])]);

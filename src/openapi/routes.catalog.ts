@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CreateApiKeyBody } from '../auth/api-keys.routes.js';
 import { CreateDeviceBody } from '../devices/devices.routes.js';
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
+import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
 import { IngestBody } from '../ingest/ingest.schemas.js';
 import { ListLabelsQuery } from '../labels/labels.routes.js';
 import { PutLabelsBody } from '../labels/labels.input.js';
@@ -13,6 +14,7 @@ import { HypnogramQuery } from '../summary/hypnogram.service.js';
 import type { RouteDoc } from './openapi.document.js';
 
 const ok = (description: string, status = 200, contentType?: string) => ({ status, description, ...(contentType ? { contentType } : {}) });
+const json = (description: string, schema: z.ZodType) => ({ status: 200, description, schema });
 
 /** Every route the app serves, described from the schemas that validate it (a test keeps this complete). */
 export const ROUTES: readonly RouteDoc[] = [
@@ -36,8 +38,8 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/recordings/{id}', summary: 'HTML report page of one night', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('HTML', 200, 'text/html'), errors: [400, 404, 409] },
   { method: 'put', path: '/v1/recordings/{id}/labels', summary: 'Store ground-truth stages', tag: 'evaluation', scope: 'ingest', body: PutLabelsBody, success: ok('stored'), errors: [400, 404, 422] },
   { method: 'get', path: '/v1/recordings/{id}/labels', summary: 'Stored ground-truth stages', tag: 'evaluation', scope: 'read', query: ListLabelsQuery, success: ok('labels'), errors: [400, 404] },
-  { method: 'get', path: '/v1/recordings/{id}/evaluation', summary: 'Model predictions against ground truth for one night', tag: 'evaluation', scope: 'read', query: RecordingEvaluationQuery, success: ok('evaluation'), errors: [400, 404, 409] },
-  { method: 'get', path: '/v1/models/{version}/evaluation', summary: 'Pooled evaluation over every labelled recording', tag: 'evaluation', scope: 'read', success: ok('evaluation'), errors: [404, 409, 422] },
+  { method: 'get', path: '/v1/recordings/{id}/evaluation', summary: 'Model predictions against ground truth for one night', tag: 'evaluation', scope: 'read', query: RecordingEvaluationQuery, success: json('evaluation', RecordingEvaluation), errors: [400, 404, 409] },
+  { method: 'get', path: '/v1/models/{version}/evaluation', summary: 'Pooled evaluation over every labelled recording', tag: 'evaluation', scope: 'read', success: json('evaluation', ModelEvaluation), errors: [404, 409, 422] },
   { method: 'get', path: '/v1/models', summary: 'The model registry', tag: 'models', scope: 'read', success: ok('models') },
   { method: 'get', path: '/v1/models/{version}', summary: 'One model version', tag: 'models', scope: 'read', success: ok('model'), errors: [404, 422] },
   { method: 'post', path: '/v1/models/reload', summary: 'Re-read configuration and folders; switch every process', tag: 'models', scope: 'admin', body: ReloadBody, success: ok('switched'), errors: [404, 422] },

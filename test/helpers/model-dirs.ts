@@ -15,3 +15,9 @@ export function writeBrokenModel(dir: string, from: string, version: string): vo
   cpSync(path.join(dir, from), path.join(dir, version), { recursive: true });
   writeFileSync(path.join(dir, version, 'label_map.json'), JSON.stringify({ 0: 'W', 1: 'NREM' }));
 }
+
+/** A copy of `from` named `version`, optionally with another label map of as many classes. */
+export function writeModelCopy(dir: string, from: string, version: string, labels?: readonly string[]): void {
+  cpSync(path.join(dir, from), path.join(dir, version), { recursive: true });
+  if (labels) writeFileSync(path.join(dir, version, 'label_map.json'), JSON.stringify(Object.fromEntries(labels.map((l, i) => [String(i), l]))));
+}

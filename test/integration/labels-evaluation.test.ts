@@ -175,7 +175,7 @@ describe('GET /v1/recordings/{id}/evaluation', () => {
       const res = await evaluation(recA.id, version === ACTIVE ? '' : `?model_version=${version}`);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       const e = res.body;
-      expect(Object.keys(e).sort()).toEqual(['accuracy', 'cohen_kappa', 'confusion', 'labels', 'model_version', 'n', 'per_class', 'recording_id', 'unmapped'].sort());
+      expect(Object.keys(e).sort()).toEqual(['accuracy', 'cohen_kappa', 'confusion', 'labels', 'model_version', 'n', 'night', 'per_class', 'recording_id', 'unmapped'].sort());
       expect(e.model_version).toBe(version);
       const { truth, pred } = await pairs(nightA, recA.id, version, e.labels);
       const ref = referenceAgreement(truth, pred, e.labels);

@@ -67,6 +67,19 @@ describe('the OpenAPI document', () => {
     expect(epochs).toEqual(['id', 'from', 'to', 'limit', 'cursor']);
   });
 
+  it('describes the evaluation responses, night statistics included', async () => {
+    const doc = (await request(api.baseUrl, 'GET', '/openapi.json')).body;
+    const schema = (path: string) => doc.paths[path].get.responses['200'].content['application/json'].schema;
+    const recording = schema('/v1/recordings/{id}/evaluation');
+    expect(recording.required).toEqual(expect.arrayContaining(['n', 'cohen_kappa', 'confusion', 'night']));
+    const night = recording.properties.night.anyOf.find((s: { type?: string }) => s.type === 'object');
+    expect(Object.keys(night.properties)).toEqual(expect.arrayContaining(['labels', 'predicted', 'difference']));
+    expect(Object.keys(night.properties.labels.properties)).toEqual(['tst_min', 'waso_min', 'sol_min', 'se_pct', 'spt_min', 'rem_latency_min', 'stage_minutes']);
+    const model = schema('/v1/models/{version}/evaluation');
+    expect(Object.keys(model.properties.night_errors.properties.tst_min.properties)).toEqual(['n', 'mae', 'mean_signed_error']);
+    expect(model.properties.per_recording.items.required).toContain('night_difference');
+  });
+
   it('serves a browsable page listing every path', async () => {
     const page = await request(api.baseUrl, 'GET', '/docs', undefined, { authorization: '' });
     expect(page.status).toBe(200);
