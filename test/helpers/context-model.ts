@@ -39,13 +39,13 @@ const WEIGHTS = [
  * and metadata with CONTEXT_PIPELINE and fixed weights). Its metadata keeps wnr-v2's CV figures,
  * so tests pick it with ACTIVE_MODEL_VERSION rather than by rank.
  */
-export function writeContextModel(modelsDir: string, version = 'ctx-test'): string {
+export function writeContextModel(modelsDir: string, version = 'ctx-test', bias: readonly number[] = [-1.2, 1.0, -0.3]): string {
   const dir = path.join(modelsDir, version);
   cpSync(path.join(SHIPPED_MODELS_DIR, 'wnr-v2'), dir, { recursive: true });
   // The pipeline carries the transforms; a transforms.json beside it is refused by the loader.
   rmSync(path.join(dir, 'transforms.json'), { force: true });
   writeFileSync(path.join(dir, 'pipeline.json'), JSON.stringify(CONTEXT_PIPELINE, null, 2));
   writeFileSync(path.join(dir, 'weights.npy'), encodeNpy(Float32Array.from(WEIGHTS.flat()), [WEIGHTS.length, 3]));
-  writeFileSync(path.join(dir, 'bias.npy'), encodeNpy(Float32Array.from([-1.2, 1.0, -0.3]), [3]));
+  writeFileSync(path.join(dir, 'bias.npy'), encodeNpy(Float32Array.from(bias), [3]));
   return dir;
 }

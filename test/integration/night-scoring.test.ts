@@ -182,7 +182,7 @@ describe('night-level scoring with a context model', () => {
     const night = syntheticNight(23, 400);
     const rec = await createRecording(api.baseUrl);
     await waitForJob(api.baseUrl, await ingest(api.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k))));
-    writeContextModel(models.dir, 'ctx-test-b');
+    writeContextModel(models.dir, 'ctx-test-b', [-0.8, 1.0, -0.5]);
     expect((await request(api.baseUrl, 'POST', '/v1/models/reload', { version: VERSION })).status).toBe(200);
     const from = new Date(Date.parse(rec.started_at) + 100 * 30_000).toISOString();
     const to = new Date(Date.parse(rec.started_at) + 200 * 30_000).toISOString();
@@ -195,5 +195,25 @@ describe('night-level scoring with a context model', () => {
     const items = (await predictionsOf(api.baseUrl, rec.id, 'ctx-test-b')).items;
     expect(items.map((i) => i.epoch_index)).toEqual(Array.from({ length: 100 }, (_, k) => 100 + k));
     for (const item of items) expect(item.probabilities.map(Math.fround)).toEqual(expected.get(item.epoch_index)!.probabilities);
+  });
+
+  it('re-score scores each chosen recording whole with the pipeline, short recordings packed into one chunk', async () => {
+    const nights = [syntheticNight(29, 300), syntheticNight(31, 420, { dropEvery: 9 })];
+    const recs = [];
+    for (const night of nights) {
+      const rec = await createRecording(api.baseUrl);
+      await waitForJob(api.baseUrl, await ingest(api.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k))));
+      recs.push(rec.id);
+    }
+    const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'ctx-test-b', recording_ids: recs });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const job = await waitForJob(api.baseUrl, res.body.job_id);
+    const epochs = nights.reduce((n, night) => n + night.indices.length, 0);
+    expect(job.result).toMatchObject({ model_version: 'ctx-test-b', rescored: epochs, recordings: 2, chunks: { total: 1, completed: 1 } });
+    const chunk = await db.selectFrom('rescore_chunks').select(['recording_ids', 'epochs']).where('job_id', '=', res.body.job_id).executeTakeFirstOrThrow();
+    expect([...chunk.recording_ids!].sort()).toEqual([...recs].sort());
+    expect(chunk.epochs).toBe(epochs);
+    const other = await loadModelFolder(models.dir, 'ctx-test-b');
+    for (const [k, night] of nights.entries()) expectMatches((await predictionsOf(api.baseUrl, recs[k]!, 'ctx-test-b')).items, expectedScores(other, night));
   });
 });

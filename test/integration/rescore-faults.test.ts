@@ -10,8 +10,9 @@ import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../h
 const RECORDINGS = 30;
 const EPOCHS_PER_RECORDING = 10_000;
 const TOTAL = RECORDINGS * EPOCHS_PER_RECORDING;
+// Shorter than a recording: every recording is a chunk of its own (recordings are scored whole).
 const CHUNK_EPOCHS = 5000;
-const CHUNKS = RECORDINGS * (EPOCHS_PER_RECORDING / CHUNK_EPOCHS);
+const CHUNKS = RECORDINGS;
 
 // Real worker processes against one database: re-scores of 300,000 synthetic epochs (seeded with
 // generate_series), a SIGKILL in the middle, ingest alongside, and a chunk that cannot succeed.
@@ -38,8 +39,8 @@ describe('re-scoring with separate worker processes', () => {
     assertWorkersAlive();
     return (await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body;
   };
-  const startRescore = async (): Promise<string> => {
-    const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'wnr-v2', device_id: deviceId });
+  const startRescore = async (version = 'wnr-v2'): Promise<string> => {
+    const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: version, device_id: deviceId });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return res.body.job_id;
   };
@@ -98,7 +99,7 @@ describe('re-scoring with separate worker processes', () => {
     // The killed worker's chunk rolled back and ran again, and still counts once.
     const retried = await handle.db.selectFrom('rescore_chunks').select(['id', 'attempts', 'scored']).where('job_id', '=', id).where('attempts', '>=', 2).execute();
     expect(retried.length).toBeGreaterThan(0);
-    expect(retried.every((c) => c.scored === CHUNK_EPOCHS)).toBe(true);
+    expect(retried.every((c) => c.scored === EPOCHS_PER_RECORDING)).toBe(true);
     expect(retried.some((c) => activeAtKill.includes(c.id))).toBe(true);
   }, 120_000);
 
@@ -128,8 +129,10 @@ describe('re-scoring with separate worker processes', () => {
   }, 120_000);
 
   it('completes the parent with failed > 0 when a chunk can never succeed', async () => {
-    const id = await startRescore();
-    // The recording planned last has its chunks still queued; deleting it makes them fail for good.
+    // wnr-v1 has not scored these recordings yet, so every completed chunk writes its epochs.
+    const id = await startRescore('wnr-v1');
+    // The recording planned last has its chunk still queued; a stored vector of the wrong length
+    // makes it fail for good (scoring it would mean guessing the missing feature).
     let victim: string | undefined;
     await waitUntil('planning to finish with chunks still queued', async () => {
       const rows = await sql<{ recording_id: string }>`
@@ -138,14 +141,19 @@ describe('re-scoring with separate worker processes', () => {
       victim = rows.rows[0]?.recording_id;
       return (await job(id)).result?.planned === true && victim !== undefined;
     }, 30_000, 10);
-    await handle.db.deleteFrom('recordings').where('id', '=', victim!).execute();
+    await sql`UPDATE epochs SET features = ARRAY[1, 2, 3, 4]::real[] WHERE recording_id = ${victim!}::uuid AND epoch_index = 77`.execute(handle.db);
 
     const done = await waitForJob(api.baseUrl, id, 90_000);
     expect(done.state).toBe('completed');
-    const perRecording = EPOCHS_PER_RECORDING / CHUNK_EPOCHS;
-    expect(done.result).toMatchObject({ failed: perRecording, rescored: TOTAL - EPOCHS_PER_RECORDING });
-    expect(done.result.chunks).toMatchObject({ failed: perRecording, completed: CHUNKS - perRecording, pending: 0 });
-    const failed = await handle.db.selectFrom('rescore_chunks').select(['recording_id', 'error']).where('job_id', '=', id).where('state', '=', 'failed').execute();
-    expect(failed.every((c) => c.recording_id === victim && JSON.stringify(c.error).includes('no longer exists'))).toBe(true);
+    expect(done.result).toMatchObject({ failed: 1, rescored: TOTAL - EPOCHS_PER_RECORDING });
+    expect(done.result.chunks).toMatchObject({ failed: 1, completed: CHUNKS - 1, pending: 0 });
+    const failed = await handle.db.selectFrom('rescore_chunks').select(['recording_id', 'error', 'attempts']).where('job_id', '=', id).where('state', '=', 'failed').execute();
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.recording_id).toBe(victim);
+    expect(JSON.stringify(failed[0]!.error)).toContain('epoch 77 has 4 stored features; the model expects 5');
+    // Not retried: the error is permanent.
+    expect(failed[0]!.attempts).toBe(1);
+    const victimV1 = await handle.db.selectFrom('predictions').select(sql<number>`count(*)::int`.as('n')).where('recording_id', '=', victim!).where('model_version', '=', 'wnr-v1').executeTakeFirstOrThrow();
+    expect(victimV1.n).toBe(0);
   }, 120_000);
 });

@@ -102,13 +102,15 @@ describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () 
   it('re-scores every stored epoch to a second version with exact counts, and the same twice leaves one prediction per epoch', async () => {
     const total = nights.reduce((n, night) => n + night.indices.length, 0);
     expect(await predictionCount('wnr-v2')).toBe(0);
-    const chunks = nights.reduce((n, night) => n + Math.ceil(night.indices.length / CHUNK_EPOCHS), 0);
+    // Every recording is longer than a chunk, so each is a chunk of its own.
+    const chunks = nights.length;
     for (let round = 0; round < 2; round++) {
       const job = await rescore({ model_version: 'wnr-v2' });
       expect(job.type).toBe('rescore');
       expect(job.state).toBe('completed');
       expect(job.progress).toEqual({ done: total, total });
-      expect(job.result).toMatchObject({ model_version: 'wnr-v2', rescored: total, skipped: 1, failed: 0, recordings: 3, planned: true });
+      // The second round scores every night again and finds nothing to change.
+      expect(job.result).toMatchObject({ model_version: 'wnr-v2', rescored: round === 0 ? total : 0, skipped: 1, failed: 0, recordings: 3, planned: true });
       expect(job.result.chunks).toEqual({ total: chunks, pending: 0, completed: chunks, failed: 0, cancelled: 0 });
       for (const [k, id] of recs.entries()) expect(await predictionCount('wnr-v2', id)).toBe(nights[k]!.indices.length);
       expect(await predictionCount('wnr-v2', alt)).toBe(0);
@@ -140,30 +142,35 @@ describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () 
     expect(await predictionCount('wnr-v2', recs[2])).toBe(nights[2]!.indices.length);
     expect(await predictionCount('wnr-v2')).toBe(nights[2]!.indices.length);
 
-    // Epochs 100..219 of every recording: ts = started_at + 30 s × index.
+    // The time range chooses recordings with an epoch in it (ts = started_at + 30 s × index); each
+    // chosen one is scored whole. Starting at the shortest night's end leaves that night out.
     await clearVersion('wnr-v2');
     const at = (index: number) => new Date(Date.parse(STARTED_AT) + index * 30_000).toISOString();
-    job = await rescore({ model_version: 'wnr-v2', from: at(100), to: at(220), recording_ids: recs });
-    expect(job.result).toMatchObject({ rescored: 3 * 120, recordings: 3 });
-    expect(job.progress).toEqual({ done: 360, total: 360 });
-    const indices = await handle.db
-      .selectFrom('predictions')
-      .select(sql<number>`min(epoch_index)`.as('lo'))
-      .select(sql<number>`max(epoch_index)`.as('hi'))
-      .where('model_version', '=', 'wnr-v2')
-      .executeTakeFirstOrThrow();
-    expect(indices).toEqual({ lo: 100, hi: 219 });
+    // Ingest packed each night from index 0, so a night of n epochs spans indices 0..n-1.
+    const lengths = nights.map((night) => night.features.length);
+    const shortest = Math.min(...lengths);
+    const chosen = recs.filter((_, k) => lengths[k]! > shortest);
+    const chosenEpochs = nights.filter((_, k) => lengths[k]! > shortest).reduce((n, night) => n + night.indices.length, 0);
+    job = await rescore({ model_version: 'wnr-v2', from: at(shortest), recording_ids: recs });
+    expect(job.result).toMatchObject({ rescored: chosenEpochs, recordings: chosen.length });
+    expect(job.progress).toEqual({ done: chosenEpochs, total: chosenEpochs });
+    for (const [k, id] of recs.entries()) expect(await predictionCount('wnr-v2', id)).toBe(chosen.includes(id) ? nights[k]!.indices.length : 0);
 
-    // only_missing scores exactly the epochs without a wnr-v2 prediction, leaving the others alone.
+    // only_missing chooses recordings with an epoch lacking a wnr-v2 prediction and scores them
+    // whole; predictions that come out the same are not rewritten.
+    await handle.db.deleteFrom('predictions').where('model_version', '=', 'wnr-v2').where('recording_id', '=', chosen[0]!).where('epoch_index', '<', 100).execute();
     const before = await handle.db.selectFrom('predictions').select(['recording_id', 'epoch_index', 'created_at']).where('model_version', '=', 'wnr-v2').execute();
     job = await rescore({ model_version: 'wnr-v2', only_missing: true });
     const total = nights.reduce((n, night) => n + night.indices.length, 0);
-    expect(job.result).toMatchObject({ rescored: total - 360, skipped: 1, failed: 0 });
+    const unchosen = total - chosenEpochs;
+    expect(job.result).toMatchObject({ rescored: unchosen + 100, recordings: recs.length - chosen.length + 1, skipped: 1, failed: 0 });
     expect(await predictionCount('wnr-v2')).toBe(total);
-    const after = await handle.db.selectFrom('predictions').select(['recording_id', 'epoch_index', 'created_at']).where('model_version', '=', 'wnr-v2').where('epoch_index', '>=', 100).where('epoch_index', '<', 220).execute();
+    const after = await handle.db.selectFrom('predictions').select(['recording_id', 'epoch_index', 'created_at']).where('model_version', '=', 'wnr-v2').execute();
     const key = (r: { recording_id: string; epoch_index: number }) => `${r.recording_id}/${r.epoch_index}`;
     const createdBefore = new Map(before.map((r) => [key(r), r.created_at.getTime()]));
-    for (const row of after) expect(row.created_at.getTime()).toBe(createdBefore.get(key(row)));
+    const kept = after.filter((row) => createdBefore.has(key(row)));
+    expect(kept).toHaveLength(before.length);
+    for (const row of kept) expect(row.created_at.getTime()).toBe(createdBefore.get(key(row)));
     // Nothing missing any more: a second only_missing run plans nothing and completes at once.
     job = await rescore({ model_version: 'wnr-v2', only_missing: true });
     expect(job.result).toMatchObject({ rescored: 0, recordings: 0 });
@@ -175,11 +182,20 @@ describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () 
     expect(res.status).toBe(202);
     expect(res.body.model_version).toBe('wnr-v1');
     const job = await waitForJob(api.baseUrl, res.body.job_id);
-    expect(job.result).toMatchObject({ model_version: 'wnr-v1', rescored: nights[0]!.indices.length });
+    // Ingest stored exactly what scoring the night again gives: nothing to rewrite.
+    expect(job.result).toMatchObject({ model_version: 'wnr-v1', rescored: 0, recordings: 1 });
+    expect(job.progress).toEqual({ done: nights[0]!.indices.length, total: nights[0]!.indices.length });
   });
 
   it('cancels: no chunk starts afterwards, finished chunks stay, the state is cancelled', async () => {
     await clearVersion('wnr-v2');
+    // Twenty more recordings of 200 epochs: each a chunk of its own, so the cancel finds chunks queued.
+    await sql`
+      WITH r AS (INSERT INTO recordings (device_id, started_at, feature_schema_version, epoch_seconds, metadata)
+                 SELECT ${deviceA}::uuid, ${STARTED_AT}::timestamptz, 'sleep-accel-v1', 30, '{}' FROM generate_series(1, 20) RETURNING id, started_at)
+      INSERT INTO epochs (recording_id, epoch_index, ts, features)
+      SELECT r.id, i, r.started_at + i * interval '30 seconds', ARRAY[i % 300, 0.5, cos(i / 500.0), i / 120.0, 0.1]::real[]
+      FROM r, generate_series(0, 199) AS i`.execute(handle.db);
     const res = await request(api.baseUrl, 'POST', '/v1/rescore', { model_version: 'wnr-v2' });
     expect(res.status).toBe(202);
     const id = res.body.job_id as string;
@@ -268,13 +284,14 @@ describe('resuming a re-score whose queued chunks Redis lost', () => {
   });
 
   it('the sweeper re-runs the planner, which puts every unfinished chunk back, and the counts stay exact', async () => {
-    const settings = { RESCORE_CHUNK_EPOCHS: '100', SWEEP_STALE_SECONDS: '1' };
+    // Six recordings of 450 epochs packed two to a 1000-epoch chunk.
+    const settings = { RESCORE_CHUNK_EPOCHS: '1000', SWEEP_STALE_SECONDS: '1' };
     const api = await startTestApp(env, { roles: { web: true, worker: false }, env: settings });
     apps.push(api);
     await sql`
       WITH d AS (INSERT INTO devices (external_id, metadata) VALUES ('resume-device', '{}') RETURNING id),
       r AS (INSERT INTO recordings (device_id, started_at, feature_schema_version, epoch_seconds, metadata)
-            SELECT d.id, ${STARTED_AT}::timestamptz, 'sleep-accel-v1', 30, '{}' FROM d, generate_series(1, 3) RETURNING id, started_at)
+            SELECT d.id, ${STARTED_AT}::timestamptz, 'sleep-accel-v1', 30, '{}' FROM d, generate_series(1, 6) RETURNING id, started_at)
       INSERT INTO epochs (recording_id, epoch_index, ts, features)
       SELECT r.id, i, r.started_at + i * interval '30 seconds', ARRAY[i % 300, 0.5, cos(i / 500.0), i / 120.0, 0.1]::real[]
       FROM r, generate_series(0, 449) AS i`.execute(handle.db);
@@ -284,15 +301,17 @@ describe('resuming a re-score whose queued chunks Redis lost', () => {
     // Plan here (no worker runs yet), then lose every queue entry, as a Redis restarted empty would.
     const { processRescorePlan } = await import('../../src/rescore/rescore.planner.js');
     await processRescorePlan(api.app.ctx, id, api.app.ctx.logger);
-    expect((await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body.result).toMatchObject({ planned: true, chunks: { total: 15, pending: 15 } });
+    expect((await request(api.baseUrl, 'GET', `/v1/jobs/${id}`)).body.result).toMatchObject({ planned: true, recordings: 6, chunks: { total: 3, pending: 3 } });
+    const packed = await handle.db.selectFrom('rescore_chunks').select(['recording_ids', 'epochs']).where('job_id', '=', id).execute();
+    expect(packed.map((c) => [c.recording_ids!.length, c.epochs])).toEqual([[2, 900], [2, 900], [2, 900]]);
     await api.app.ctx.queues.rescore.obliterate({ force: true });
 
     apps.push(await startTestApp(env, { roles: { web: false, worker: true }, env: settings }));
     const done = await waitForJob(api.baseUrl, id, 30_000);
     expect(done.state).toBe('completed');
-    expect(done.progress).toEqual({ done: 1350, total: 1350 });
-    expect(done.result).toMatchObject({ rescored: 1350, failed: 0, chunks: { total: 15, pending: 0, completed: 15 } });
+    expect(done.progress).toEqual({ done: 2700, total: 2700 });
+    expect(done.result).toMatchObject({ rescored: 2700, failed: 0, chunks: { total: 3, pending: 0, completed: 3 } });
     const n = await handle.db.selectFrom('predictions').select(sql<number>`count(*)::int`.as('n')).where('model_version', '=', 'wnr-v2').executeTakeFirstOrThrow();
-    expect(n.n).toBe(1350);
+    expect(n.n).toBe(2700);
   });
 });
