@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
+import { createDb } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/database.js';
 import { loadModelFolder, type LoadedModel } from '../../src/models/model-loader.js';
+import { lockNight } from '../../src/night-scoring/night-scoring.repository.js';
 import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { writeContextModel } from '../helpers/context-model.js';
 import { createRecording, INGEST_PATH, openDb } from '../helpers/fixtures.js';
@@ -152,6 +154,31 @@ describe('night-level scoring with a context model', () => {
     }
   });
 
+  it('runs one scoring of a night at a time: a scoring waits while another holds the night', async () => {
+    const night = syntheticNight(37, 200);
+    const rec = await createRecording(api.baseUrl);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // Another scoring of this night, in flight on a connection of its own: it holds the night's lock until released.
+    const holder = createDb(env.database.url, 1);
+    const other = holder.db.transaction().execute(async (trx) => {
+      await lockNight(trx, rec.id);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const jobId = await ingest(api.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k)));
+    await waitUntil('the epochs to be stored', async () => (await db.selectFrom('jobs').select('awaits_scoring').where('id', '=', jobId).executeTakeFirst())?.awaits_scoring === true, 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await request(api.baseUrl, 'GET', `/v1/jobs/${jobId}`)).body.state).toBe('active');
+    release();
+    await other;
+    await holder.db.destroy();
+    expect((await waitForJob(api.baseUrl, jobId)).state).toBe('completed');
+  });
+
   it('fails the waiting jobs with a clear error when a stored feature vector has the wrong length', async () => {
     const night = syntheticNight(17, 120);
     const rec = await createRecording(api.baseUrl);
@@ -215,5 +242,41 @@ describe('night-level scoring with a context model', () => {
     expect(chunk.epochs).toBe(epochs);
     const other = await loadModelFolder(models.dir, 'ctx-test-b');
     for (const [k, night] of nights.entries()) expectMatches((await predictionsOf(api.baseUrl, recs[k]!, 'ctx-test-b')).items, expectedScores(other, night));
+  });
+});
+
+describe('night scoring with two worker processes and concurrent uploads', () => {
+  let env: TestEnv;
+  let models: { dir: string; remove(): void };
+  const apps: RunningApp[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    models = copyModels(['wnr-v2']);
+    writeContextModel(models.dir, VERSION);
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await env?.dispose();
+    models?.remove();
+  });
+
+  it('never lets an older scoring of a night overwrite a newer one', async () => {
+    // No debounce: every part asks for its own scoring at once, so scorings of one night overlap.
+    const settings = { MODELS_DIR: models.dir, ACTIVE_MODEL_VERSION: VERSION, NIGHT_SCORING_DEBOUNCE_MS: '0', WORKER_CONCURRENCY: '4' };
+    const web = await startTestApp(env, { roles: { web: true, worker: false }, env: settings });
+    apps.push(web);
+    for (let w = 0; w < 2; w++) apps.push(await startTestApp(env, { roles: { web: false, worker: true }, env: settings }));
+    const model = await loadModelFolder(models.dir, VERSION);
+    const nights = [syntheticNight(41, 600), syntheticNight(43, 600), syntheticNight(47, 600)];
+    const recs = await Promise.all(nights.map(() => createRecording(web.baseUrl)));
+    const jobs = await Promise.all(
+      nights.flatMap((night, r) =>
+        Array.from({ length: 30 }, (_, p) => ingest(web.baseUrl, recs[r]!.id, epochsOf(night, night.indices.map((_, k) => k).filter((k) => k % 30 === p)))),
+      ),
+    );
+    const finished = await Promise.all(jobs.map((id) => waitForJob(web.baseUrl, id, 60_000)));
+    expect(finished.filter((job) => job.state !== 'completed')).toEqual([]);
+    for (const [r, night] of nights.entries()) expectMatches((await predictionsOf(web.baseUrl, recs[r]!.id)).items, expectedScores(model, night));
   });
 });
