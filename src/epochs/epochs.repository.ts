@@ -35,6 +35,11 @@ export async function insertEpochs(
   return result.rows.map((r) => r.epoch_index);
 }
 
+export async function hasStoredEpochs(db: Db, recordingId: string): Promise<boolean> {
+  const row = await db.selectFrom('epochs').select(sql<number>`1`.as('one')).where('recording_id', '=', recordingId).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface EpochRow {
   epoch_index: number;
   features: number[];

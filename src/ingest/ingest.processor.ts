@@ -2,12 +2,12 @@ import { UnrecoverableError } from 'bullmq';
 import { sql } from 'kysely';
 import type { RecordingRow } from '../db/database.js';
 import type { AppContext } from '../app-context.js';
-import { insertEpochs } from '../epochs/epochs.repository.js';
+import { hasStoredEpochs, insertEpochs } from '../epochs/epochs.repository.js';
 import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
-import { currentGeneration, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
+import { currentGeneration, lockNight, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 
@@ -56,7 +56,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   const indices = Int32Array.from(payload.epoch_indices);
   const features = fromBytes(payload.features);
   const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
-  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, recording, indices, features, payload.n_features);
+  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, payload.n_features);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
   const scores = usable ? scoreEpochs(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
@@ -89,39 +89,58 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
 }
 
 /**
- * Whole-night models: the epochs and the scoring request commit together, then the recording's
- * scoring job is queued (debounced, so the parts of one night share one scoring). The payload row
- * stays until that scoring, which reads the job's epoch indices from it.
+ * Whole-night models. An upload into an empty recording is the whole stored night, so it is scored
+ * at once in its own transaction (a night sent in one request costs one scoring, as with per-epoch
+ * models). Otherwise the epochs and a scoring request commit together and the recording's scoring
+ * job is queued (debounced, so the parts of one night share one scoring); the payload row stays
+ * until that scoring, which reads the job's epoch indices from it. Either way the night's lock is
+ * held, so an upload never races a scoring of its night.
  */
-async function storeForNightScoring(ctx: AppContext, jobId: string, recording: RecordingRow, indices: Int32Array, features: Float32Array, nFeatures: number): Promise<null> {
+async function storeForNightScoring(ctx: AppContext, jobId: string, model: LoadedModel, recording: RecordingRow, indices: Int32Array, features: Float32Array, nFeatures: number): Promise<IngestResult | null> {
   const stored = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockJob(trx, jobId);
     if (!locked || locked.state !== 'active' || locked.awaits_scoring) return null;
+    await lockNight(trx, recording.id);
+    const first = !(await hasStoredEpochs(trx, recording.id));
     const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
-    const generation = await requestNightScoring(trx, recording.id);
     const partial = { accepted: indices.length, inserted: inserted.length, duplicates: indices.length - inserted.length };
+    if (first) {
+      const scores = scoreEpochs(model, indices, features, indices.length);
+      const all = Array.from(indices);
+      const predicted = await upsertPredictions(trx, recording, selectRows(model, indices, scores, all), false);
+      await markNightScored(trx, recording.id, model.version);
+      const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
+      await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+      await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+      return { outcome, generation: null };
+    }
+    const generation = await requestNightScoring(trx, recording.id);
     await trx
       .updateTable('jobs')
       .set({ awaits_scoring: true, result: JSON.stringify(partial), progress: JSON.stringify({ done: indices.length, total: indices.length }), updated_at: sql`now()` })
       .where('id', '=', jobId)
       .execute();
-    return { ...partial, generation };
+    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation };
   });
   if (!stored) return null;
-  ctx.metrics.epochsIngested.inc(stored.inserted);
-  ctx.metrics.epochsDuplicate.inc(stored.duplicates);
+  ctx.metrics.epochsIngested.inc(stored.outcome.inserted);
+  ctx.metrics.epochsDuplicate.inc(stored.outcome.duplicates);
+  if (stored.generation === null) {
+    ctx.metrics.scoringBatchSize.observe(indices.length);
+    ctx.metrics.predictionsWritten.inc({ model_version: model.version }, stored.outcome.predicted);
+    return stored.outcome;
+  }
   await enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS).catch((err: unknown) =>
     ctx.logger.warn({ err, jobId }, 'could not queue the night scoring; the sweeper will retry'),
   );
   return null;
 }
-
 function isCompatible(model: LoadedModel, schemaVersion: string, nFeatures: number): boolean {
   return model.featureSchemaVersion === schemaVersion && model.features.length === nFeatures;
 }
 
 /** The predictions of the epochs this job actually inserted, in one contiguous block. */
-function selectRows(model: LoadedModel, indices: Int32Array, scores: { probabilities: Float32Array; classes: Uint8Array }, inserted: number[]) {
+function selectRows(model: LoadedModel, indices: Int32Array, scores: { probabilities: Float32Array; classes: Uint8Array }, inserted: readonly number[]) {
   const nClasses = model.labels.length;
   const position = new Map<number, number>();
   for (let k = 0; k < indices.length; k++) position.set(indices[k]!, k);

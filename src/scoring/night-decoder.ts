@@ -28,6 +28,8 @@ export function applyClassShare(logits: Float64Array, count: number, nClasses: n
   }
   const ownShare = sleep > 0 ? own / sleep : 0;
   const wanted = Math.round((decoder.blend * decoder.shareOfSleep + (1 - decoder.blend) * ownShare) * sleep);
+  // The class already takes exactly the epochs with a positive margin: leave the night as it is.
+  if (wanted === own) return 0;
   // Descending margins: the `wanted` largest take the class.
   const sorted = Float64Array.from(margins).sort().reverse();
   let offset: number;

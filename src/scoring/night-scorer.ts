@@ -24,6 +24,7 @@ export interface NightModel {
 export function scoreNight(model: NightModel, indices: ArrayLike<number>, raw: Float32Array | Float64Array, count: number): ScoreOutput {
   const nF = model.pipeline.nFeatures;
   const nC = model.labels.length;
+  if (raw.length < count * nF) throw new Error(`raw features hold ${raw.length} values, expected ${count}*${nF}`);
   const order = sortedOrder(indices, count);
   const sortedIdx = new Float64Array(count);
   const sortedRaw = new Float64Array(count * nF);

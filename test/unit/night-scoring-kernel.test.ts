@@ -355,11 +355,9 @@ describe('scoreNight', () => {
     expect(bits(decoded.probabilities)).not.toEqual(bits(plain.probabilities));
   });
 
-  // BUG (missing validation): scoreNight copies `raw` into its sorted float64 buffer before calling
-  // computeInputs, so computeInputs's length check only ever sees the full-length copy. Raw features
-  // shorter than count × nFeatures are read as undefined → NaN: the epochs get NaN probabilities and
-  // class 0 (W) instead of an error.
-  it.fails('rejects raw features shorter than count × nFeatures', () => {
+  // scoreNight copies `raw` into a sorted buffer, so it must check the length itself (a short
+  // buffer would otherwise read as NaN features and come out as W).
+  it('rejects raw features shorter than count × nFeatures', () => {
     expect(() => scoreNight(model, indices.slice(0, 3), pack(rows.slice(0, 2)), 3)).toThrow(/raw features/);
   });
 
@@ -436,11 +434,9 @@ describe('applyClassShare', () => {
     }
   });
 
-  // BUG (doc vs code): pipeline.ts documents blend 0 as "the model's own share (no change)", but
-  // applyClassShare still shifts the target logit by the midpoint between the `own`-th and the
-  // next margin (or by −(max margin) − 1 when no epoch has the class), never by 0. The classes are
-  // kept (test above), but the stored probabilities of the target class change for every epoch.
-  it.fails('blend 0 leaves the logits, hence the stored probabilities, unchanged', () => {
+  // blend 0 (or a night already at its target share) must not move the logits at all, so such a
+  // night stores exactly the probabilities of the model without a decoder.
+  it('blend 0 leaves the logits, hence the stored probabilities, unchanged', () => {
     const count = 200;
     const logits = randomLogits(9, count);
     const before = Float64Array.from(logits);
