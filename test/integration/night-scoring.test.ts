@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { createDb } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/database.js';
 import { loadModelFolder, type LoadedModel } from '../../src/models/model-loader.js';
+import { processNightScoring } from '../../src/night-scoring/night-scoring.processor.js';
 import { lockNight } from '../../src/night-scoring/night-scoring.repository.js';
 import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { writeContextModel } from '../helpers/context-model.js';
@@ -132,18 +133,24 @@ describe('night-level scoring with a context model', () => {
   it('re-sends the scoring request Redis lost (the sweeper finds the waiting job)', async () => {
     const night = syntheticNight(13, 300);
     const rec = await createRecording(api.baseUrl);
+    // The first upload into an empty recording is scored at once; the second one waits for a scoring.
+    const firstHalf = night.indices.map((_, k) => k).filter((k) => k < 150);
+    const secondHalf = night.indices.map((_, k) => k).filter((k) => k >= 150);
+    expect((await waitForJob(api.baseUrl, await ingest(api.baseUrl, rec.id, epochsOf(night, firstHalf)))).result).toMatchObject({ predicted: 150, rescored: 0 });
     // A second worker with a long debounce holds the scoring back long enough to lose it.
     const slow = await startTestApp(env, { roles: { web: false, worker: true }, env: { MODELS_DIR: models.dir, ...settings, NIGHT_SCORING_DEBOUNCE_MS: '600000', NIGHT_SCORING_MAX_WAIT_SECONDS: '4' } });
     await api.app.stop();
     try {
       const web = await startTestApp(env, { roles: { web: true, worker: false }, env: { MODELS_DIR: models.dir, ...settings } });
       try {
-        const jobId = await ingest(web.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k)));
+        const jobId = await ingest(web.baseUrl, rec.id, epochsOf(night, secondHalf));
         await waitUntil('the epochs to be stored', async () => (await db.selectFrom('jobs').select('awaits_scoring').where('id', '=', jobId).executeTakeFirst())?.awaits_scoring === true, 20_000);
         await slow.app.ctx.queues.night.obliterate({ force: true });
         const job = await waitForJob(web.baseUrl, jobId, 30_000);
         expect(job.state, JSON.stringify(job)).toBe('completed');
-        expect(job.result).toMatchObject({ predicted: night.indices.length, model_version: VERSION });
+        // Its own 150 epochs, and the first half's predictions changed by their new neighbours.
+        expect(job.result).toMatchObject({ predicted: 150, model_version: VERSION });
+        expect(job.result.rescored).toBeGreaterThan(0);
         expectMatches((await predictionsOf(web.baseUrl, rec.id)).items, expectedScores(model, night));
       } finally {
         await web.stop();
@@ -154,29 +161,53 @@ describe('night-level scoring with a context model', () => {
     }
   });
 
-  it('runs one scoring of a night at a time: a scoring waits while another holds the night', async () => {
+  it('runs one scoring or upload of a night at a time: each waits while another holds the night', async () => {
     const night = syntheticNight(37, 200);
     const rec = await createRecording(api.baseUrl);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    // Another scoring of this night, in flight on a connection of its own: it holds the night's lock until released.
     const holder = createDb(env.database.url, 1);
-    const other = holder.db.transaction().execute(async (trx) => {
-      await lockNight(trx, rec.id);
-      locked();
-      await held;
-    });
-    await isLocked;
-    const jobId = await ingest(api.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k)));
-    await waitUntil('the epochs to be stored', async () => (await db.selectFrom('jobs').select('awaits_scoring').where('id', '=', jobId).executeTakeFirst())?.awaits_scoring === true, 20_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await request(api.baseUrl, 'GET', `/v1/jobs/${jobId}`)).body.state).toBe('active');
-    release();
-    await other;
-    await holder.db.destroy();
-    expect((await waitForJob(api.baseUrl, jobId)).state).toBe('completed');
+    // Holds the night's lock on a connection of its own, as a scoring in flight would, until released.
+    const hold = async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const done = holder.db.transaction().execute(async (trx) => {
+        await lockNight(trx, rec.id);
+        locked();
+        await held;
+      });
+      await isLocked;
+      return async () => {
+        release();
+        await done;
+      };
+    };
+    try {
+      // An upload waits.
+      let release = await hold();
+      const jobId = await ingest(api.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k)));
+      await new Promise((r) => setTimeout(r, 1000));
+      const state = (await request(api.baseUrl, 'GET', `/v1/jobs/${jobId}`)).body.state;
+      const stored = (await predictionsOf(api.baseUrl, rec.id)).items.length;
+      await release();
+      expect(state).toBe('active');
+      expect(stored).toBe(0);
+      expect((await waitForJob(api.baseUrl, jobId)).state).toBe('completed');
+
+      // A scoring waits (called directly: the night has a scoring row, as after a deferred upload).
+      await sql`INSERT INTO night_scoring (recording_id) VALUES (${rec.id}::uuid)`.execute(db);
+      release = await hold();
+      let settled = false;
+      const job = { data: { recordingId: rec.id, generation: 0 } } as Parameters<typeof processNightScoring>[2];
+      const scoring = processNightScoring(api.app.ctx, api.app.ctx.logger, job, undefined).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 500));
+      const waited = !settled;
+      await release();
+      await scoring;
+      expect(waited).toBe(true);
+    } finally {
+      await holder.db.destroy();
+    }
   });
 
   it('fails the waiting jobs with a clear error when a stored feature vector has the wrong length', async () => {
