@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
 import { AppError, notFound, unprocessable } from '../errors/app-error.js';
+import { pickDefaultVersion } from './default-version.js';
 import { isValidVersionName, loadModelFolder, ModelLoadError, type LoadedModel } from './model-loader.js';
 
 export interface RegistrySnapshot {
@@ -67,7 +68,7 @@ export class ModelRegistry {
   /** Start-up load: a broken active model leaves the registry without an active one (not ready). */
   async load(activeVersion: string | undefined): Promise<void> {
     const scanned = await this.scan();
-    const pick = activeVersion ?? bestByKappa(scanned.models);
+    const pick = activeVersion ?? pickDefaultVersion(scanned.models.values());
     let active: LoadedModel | null = null;
     let activeError: string | null = null;
     if (pick === undefined) activeError = `no valid model in ${this.modelsDir}`;
@@ -79,7 +80,7 @@ export class ModelRegistry {
   }
 
   /**
-   * Re-reads the folders and switches to `version` (default: the configured or best one). On any
+   * Re-reads the folders and switches to `version` (default: the pick of models/default-version.ts). On any
    * error the previous snapshot stays in force.
    */
   reload(version: string | undefined): Promise<ReloadOutcome> {
@@ -90,7 +91,7 @@ export class ModelRegistry {
 
   private async reloadNow(version: string | undefined): Promise<ReloadOutcome> {
     const scanned = await this.scan();
-    const pick = version ?? bestByKappa(scanned.models);
+    const pick = version ?? pickDefaultVersion(scanned.models.values());
     if (pick === undefined) throw notFound('model_not_found', `no valid model in ${this.modelsDir}`);
     const broken = scanned.broken.get(pick);
     if (broken !== undefined) throw unprocessable('invalid_model', `model ${pick} is invalid: ${broken}`, { version: pick, reason: broken });
@@ -135,15 +136,4 @@ export class ModelRegistry {
     for (const [schemaVersion, model] of schemaOwners) schemas.set(schemaVersion, model.features);
     return { models, broken, schemas };
   }
-}
-
-/** Without ACTIVE_MODEL_VERSION the version with the best cross-validated kappa is active. */
-function bestByKappa(models: ReadonlyMap<string, LoadedModel>): string | undefined {
-  let best: { version: string; kappa: number } | undefined;
-  for (const model of models.values()) {
-    const evaluation = model.metadata['evaluation'] as { cohen_kappa?: unknown } | undefined;
-    const kappa = typeof evaluation?.cohen_kappa === 'number' ? evaluation.cohen_kappa : -Infinity;
-    if (!best || kappa > best.kappa) best = { version: model.version, kappa };
-  }
-  return best?.version;
 }

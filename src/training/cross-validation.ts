@@ -1,38 +1,41 @@
 // Leave-subjects-out cross-validation: whole subjects (nights) are held out together, so no epoch
 // of a test night is ever seen in training (epochs within a night are strongly autocorrelated).
-// Deterministic: subjects sorted by id, subject i goes to fold i mod k; the fit itself is deterministic.
+// Each held-out night is scored whole by scoreNight (pipeline, float32 weights, decoder), exactly
+// as the service scores a stored night. Deterministic: subjects sorted by id, subject i goes to
+// fold i mod k; the fit itself is deterministic.
 
-import type { CompiledTransforms } from '../models/transforms.js';
-import { applyTransformsInPlace } from '../models/transforms.js';
-import { scoreBatch } from '../scoring/softmax.js';
-import type { LinearModel } from '../scoring/softmax.js';
-import type { ClassificationReport } from '../stats/classification.js';
-import { addConfusion, classificationReport, cohenKappa, confusionMatrix, accuracy } from '../stats/classification.js';
+import { scoreNight } from '../scoring/night-scorer.js';
 import type { SubjectData } from './csv.js';
-import { concatSubjects } from './csv.js';
-import type { LabelSet } from './label-sets.js';
 import { mapStages } from './label-sets.js';
-import type { LogisticRegressionFit, LogisticRegressionOptions } from './logistic-regression.js';
-import { fitLogisticRegression } from './logistic-regression.js';
+import { meanMinutes, nightFigures, type NightFigures } from './night-errors.js';
+import type { GridPoint, TrainingSetup } from './night-model-fit.js';
+import { fitNightModel } from './night-model-fit.js';
+import { stackRows, type TrainingRows } from './night-rows.js';
 
-export interface FoldResult {
+export interface NightOutcome {
+  readonly subject: string;
   readonly fold: number;
-  readonly subjects: string[];
-  readonly nTest: number;
-  readonly accuracy: number | null;
-  /** null when undefined for this fold (e.g. a held-out night with a single stage). */
-  readonly kappa: number | null;
+  readonly epochIndex: Int32Array;
+  readonly truth: Uint8Array;
+  readonly predicted: Uint8Array;
+  /** Mean minutes per class over this fold's training nights: the trivial stage-minutes answer. */
+  readonly trainingMeanMinutes: readonly number[];
 }
 
-export interface CvReport {
+export interface FoldInfo {
+  readonly fold: number;
+  readonly subjects: string[];
+  /** The decoder's share of sleep used in this fold (null without a decoder). */
+  readonly shareOfSleep: number | null;
+  readonly calibrationOffsets: number[] | null;
+}
+
+export interface CvRun {
   readonly method: string;
   readonly nFolds: number;
-  readonly pooled: ClassificationReport;
-  readonly perClassRecall: Record<string, number | null>;
-  readonly folds: FoldResult[];
-  /** Mean and sample SD (n−1) of per-fold kappa over folds where it is defined. */
-  readonly kappaMean: number | null;
-  readonly kappaSd: number | null;
+  readonly labels: readonly string[];
+  readonly nights: NightOutcome[];
+  readonly folds: FoldInfo[];
 }
 
 /** Fold index per subject (same order as `subjectIds`); k >= number of subjects means leave-one-out. */
@@ -47,132 +50,67 @@ export function assignFolds(subjectIds: readonly string[], k: number): number[] 
   return folds;
 }
 
-/** Float32 model exactly as it will be served (weights rounded to float32 like weights.npy). */
-export function toLinearModel(fit: LogisticRegressionFit, transforms: CompiledTransforms | null): LinearModel {
-  return {
-    nFeatures: fit.nFeatures,
-    nClasses: fit.nClasses,
-    weights: Float32Array.from(fit.weights),
-    bias: Float32Array.from(fit.bias),
-    transforms,
-  };
-}
-
-/** Raw features concatenated plus transformed float64 copy and mapped labels. */
-export function prepareRows(
-  subjects: readonly SubjectData[],
-  labelSet: LabelSet,
-  transforms: CompiledTransforms | null,
-  nF: number,
-): { raw: Float64Array; transformed: Float64Array; y: Uint8Array; n: number } {
-  const { features, stages, n } = concatSubjects(subjects);
-  const transformed = Float64Array.from(features);
-  if (transforms) applyTransformsInPlace(transforms, transformed, n, nF);
-  return { raw: features, transformed, y: mapStages(stages, labelSet), n };
-}
-
-function meanSd(values: readonly number[]): { mean: number | null; sd: number | null } {
-  if (values.length === 0) return { mean: null, sd: null };
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  if (values.length < 2) return { mean, sd: null };
-  const ss = values.reduce((s, v) => s + (v - mean) * (v - mean), 0);
-  return { mean, sd: Math.sqrt(ss / (values.length - 1)) };
+export function cvMethod(nFolds: number, nSubjects: number): string {
+  return nFolds >= nSubjects
+    ? `leave-subjects-out CV: leave-one-subject-out, ${nSubjects} folds`
+    : `leave-subjects-out CV: grouped ${nFolds}-fold over ${nSubjects} subjects (sorted ids, fold = rank mod ${nFolds})`;
 }
 
 /**
- * Grouped k-fold CV. Each fold fits on the other subjects and scores its held-out subjects through
- * the production scoring kernel (float32 weights, transforms applied inside scoreBatch).
+ * Data a CV run reuses across grid points: every night's inputs (they do not depend on the fold)
+ * and its true night statistics.
  */
-export function crossValidate(
-  subjects: readonly SubjectData[],
-  labelSet: LabelSet,
-  transforms: CompiledTransforms | null,
-  nF: number,
-  fitOptions: LogisticRegressionOptions,
-  nFolds: number,
-): CvReport {
+export interface CvData {
+  readonly subjects: readonly SubjectData[];
+  readonly rows: readonly TrainingRows[];
+  readonly truthFigures: readonly NightFigures[];
+}
+
+export function prepareCvData(subjects: readonly SubjectData[], rows: readonly TrainingRows[], labels: readonly string[]): CvData {
+  const truthFigures = subjects.map((s, i) => nightFigures(s.epochIndex, rows[i]!.y, labels));
+  return { subjects, rows, truthFigures };
+}
+
+export function crossValidate(data: CvData, setup: TrainingSetup, point: GridPoint, nFolds: number): CvRun {
+  const { subjects } = data;
+  const labels = setup.labelSet.classes;
   const k = Math.min(nFolds, subjects.length);
   const foldOf = assignFolds(
     subjects.map((s) => s.subject),
     k,
   );
-  const labels = [...labelSet.classes];
-  let pooled = confusionMatrix([], [], labels);
-  const folds: FoldResult[] = [];
+  const nights: NightOutcome[] = [];
+  const folds: FoldInfo[] = [];
   for (let f = 0; f < k; f++) {
-    const train = subjects.filter((_, i) => foldOf[i] !== f);
-    const test = subjects.filter((_, i) => foldOf[i] === f);
-    const tr = prepareRows(train, labelSet, transforms, nF);
-    const fit = fitLogisticRegression(tr.transformed, tr.y, nF, labels.length, fitOptions);
-    const te = concatSubjects(test);
-    const yTest = mapStages(te.stages, labelSet);
-    const scored = scoreBatch(toLinearModel(fit, transforms), Float32Array.from(te.features), te.n);
-    const cm = confusionMatrix(yTest, scored.classes, labels);
-    pooled = addConfusion(pooled, cm);
+    const trainIdx = subjects.map((_, i) => i).filter((i) => foldOf[i] !== f);
+    const testIdx = subjects.map((_, i) => i).filter((i) => foldOf[i] === f);
+    const fitted = fitNightModel(
+      stackRows(trainIdx.map((i) => data.rows[i]!)),
+      setup,
+      point,
+    );
+    const trainingMeanMinutes = meanMinutes(
+      trainIdx.map((i) => data.truthFigures[i]!),
+      labels.length,
+    );
+    for (const i of testIdx) {
+      const s = subjects[i]!;
+      const scored = scoreNight(fitted.model, s.epochIndex, s.features, s.nEpochs);
+      nights.push({
+        subject: s.subject,
+        fold: f,
+        epochIndex: s.epochIndex,
+        truth: mapStages(s.stages, setup.labelSet),
+        predicted: scored.classes,
+        trainingMeanMinutes,
+      });
+    }
     folds.push({
       fold: f,
-      subjects: test.map((s) => s.subject),
-      nTest: te.n,
-      accuracy: accuracy(cm),
-      kappa: cohenKappa(cm),
+      subjects: testIdx.map((i) => subjects[i]!.subject),
+      shareOfSleep: fitted.shareOfSleep,
+      calibrationOffsets: fitted.calibration?.offsets ?? null,
     });
   }
-  const report = classificationReport(pooled);
-  const kappas = folds.map((r) => r.kappa).filter((v): v is number => v !== null);
-  const { mean, sd } = meanSd(kappas);
-  const perClassRecall: Record<string, number | null> = {};
-  for (const m of report.perClass) perClassRecall[m.label] = m.recall;
-  const method =
-    k === subjects.length
-      ? `leave-subjects-out CV: leave-one-subject-out, ${k} folds`
-      : `leave-subjects-out CV: grouped ${k}-fold over ${subjects.length} subjects (sorted ids, fold = rank mod ${k})`;
-  return { method, nFolds: k, pooled: report, perClassRecall, folds, kappaMean: mean, kappaSd: sd };
-}
-
-export interface GridPoint {
-  readonly l2: number;
-  readonly classWeight: LogisticRegressionOptions['classWeight'];
-}
-
-export interface GridResult extends GridPoint {
-  readonly kappa: number | null;
-  readonly accuracy: number | null;
-  readonly kappaMean: number | null;
-}
-
-export interface TuningOutcome {
-  readonly chosen: GridPoint;
-  /** CV report of the chosen grid point. */
-  readonly report: CvReport;
-  readonly grid: GridResult[];
-}
-
-/**
- * Evaluate every grid point with the same CV and pick the best pooled kappa. Ties (within 1e-9)
- * go to the earlier grid point, so list the simpler/stronger-regularised settings first.
- * Note the chosen point's CV score is then slightly optimistic (it was selected on that score).
- */
-export function gridSearch(
-  subjects: readonly SubjectData[],
-  labelSet: LabelSet,
-  transforms: CompiledTransforms | null,
-  nF: number,
-  grid: readonly GridPoint[],
-  nFolds: number,
-  maxIter?: number,
-): TuningOutcome {
-  if (grid.length === 0) throw new Error('empty hyperparameter grid');
-  const results: GridResult[] = [];
-  let best: { point: GridPoint; report: CvReport } | null = null;
-  for (const point of grid) {
-    const opts: LogisticRegressionOptions = maxIter === undefined ? { ...point } : { ...point, maxIter };
-    const report = crossValidate(subjects, labelSet, transforms, nF, opts, nFolds);
-    const kappa = report.pooled.cohenKappa;
-    results.push({ ...point, kappa, accuracy: report.pooled.accuracy, kappaMean: report.kappaMean });
-    const bestKappa = best?.report.pooled.cohenKappa ?? null;
-    if (best === null || (kappa !== null && (bestKappa === null || kappa > bestKappa + 1e-9))) {
-      best = { point, report };
-    }
-  }
-  return { chosen: best!.point, report: best!.report, grid: results };
+  return { method: cvMethod(k, subjects.length), nFolds: k, labels: [...labels], nights, folds };
 }

@@ -20,14 +20,21 @@ const EXPECTED_HEADER = ['epoch_index', ...SLEEP_ACCEL_FEATURES, 'stage'];
 export interface SubjectData {
   readonly subject: string;
   readonly nEpochs: number;
+  /** Strictly increasing (rows are sorted by epoch index when loaded). */
   readonly epochIndex: Int32Array;
-  /** nEpochs * SLEEP_ACCEL_FEATURES.length, row-major, raw values. */
-  readonly features: Float64Array;
+  /**
+   * nEpochs * SLEEP_ACCEL_FEATURES.length, row-major, raw values rounded to float32: the service
+   * stores features as float32, so training sees exactly what scoring will see.
+   */
+  readonly features: Float32Array;
   /** AASM code index per epoch (position in AASM_STAGES). */
   readonly stages: Uint8Array;
 }
 
-/** Parse one subject's CSV text. Throws with file/line context on malformed rows. */
+/**
+ * Parse one subject's CSV text; rows come back sorted by epoch index (a night is a sequence).
+ * Throws with file/line context on malformed rows and on a repeated epoch index.
+ */
 export function parseSleepAccelCsv(text: string, subject: string): SubjectData {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new Error(`${subject}: empty CSV`);
@@ -38,7 +45,7 @@ export function parseSleepAccelCsv(text: string, subject: string): SubjectData {
   const n = lines.length - 1;
   const nF = SLEEP_ACCEL_FEATURES.length;
   const epochIndex = new Int32Array(n);
-  const features = new Float64Array(n * nF);
+  const features = new Float32Array(n * nF);
   const stages = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const lineNo = i + 2;
@@ -64,7 +71,28 @@ export function parseSleepAccelCsv(text: string, subject: string): SubjectData {
       throw new Error(`${subject}:${lineNo}: ${(e as Error).message}`);
     }
   }
-  return { subject, nEpochs: n, epochIndex, features, stages };
+  return sortByEpochIndex({ subject, nEpochs: n, epochIndex, features, stages });
+}
+
+function sortByEpochIndex(d: SubjectData): SubjectData {
+  const n = d.nEpochs;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d.epochIndex[a]! - d.epochIndex[b]!);
+  for (let r = 1; r < n; r++) {
+    if (d.epochIndex[order[r]!] === d.epochIndex[order[r - 1]!]) {
+      throw new Error(`${d.subject}: epoch_index ${d.epochIndex[order[r]!]} appears twice`);
+    }
+  }
+  if (order.every((k, r) => k === r)) return d;
+  const nF = SLEEP_ACCEL_FEATURES.length;
+  const epochIndex = new Int32Array(n);
+  const features = new Float32Array(n * nF);
+  const stages = new Uint8Array(n);
+  order.forEach((k, r) => {
+    epochIndex[r] = d.epochIndex[k]!;
+    stages[r] = d.stages[k]!;
+    features.set(d.features.subarray(k * nF, (k + 1) * nF), r * nF);
+  });
+  return { ...d, epochIndex, features, stages };
 }
 
 /** Load every *.csv in `dir`, sorted by file name so downstream CV folds are deterministic. */
@@ -77,19 +105,4 @@ export async function loadSleepAccelDir(dir: string): Promise<SubjectData[]> {
     out.push(parseSleepAccelCsv(text, basename(name, '.csv')));
   }
   return out;
-}
-
-/** Concatenate subjects' rows (features row-major, stages) in the given order. */
-export function concatSubjects(subjects: readonly SubjectData[]): { features: Float64Array; stages: Uint8Array; n: number } {
-  const nF = SLEEP_ACCEL_FEATURES.length;
-  const n = subjects.reduce((s, d) => s + d.nEpochs, 0);
-  const features = new Float64Array(n * nF);
-  const stages = new Uint8Array(n);
-  let off = 0;
-  for (const d of subjects) {
-    features.set(d.features, off * nF);
-    stages.set(d.stages, off);
-    off += d.nEpochs;
-  }
-  return { features, stages, n };
 }

@@ -1,9 +1,11 @@
 // metadata.json content for a trained model folder (pure: builds a JSON-ready object).
 
-import type { TransformSpec } from '../models/transforms.js';
-import type { CvReport, TuningOutcome } from './cross-validation.js';
+import { pipelineToJson, type PipelineSpec } from '../models/pipeline.js';
+import { evaluationJson, round } from './evaluation-json.js';
+import { GRID_CRITERION, type TuningOutcome } from './grid-search.js';
 import type { LabelSet } from './label-sets.js';
-import type { LogisticRegressionFit } from './logistic-regression.js';
+import type { FittedNightModel } from './night-model-fit.js';
+import { CALIBRATION_ITERATIONS } from './prior-calibration.js';
 
 /** Attribution required by the ODC-By 1.0 licence of the training data; keep with every model. */
 export const DATA_PROVENANCE = {
@@ -25,54 +27,33 @@ export const DATA_PROVENANCE = {
     'This model was trained on data from the PhysioNet sleep-accel 1.0.0 database (Walch, 2019; Walch et al., SLEEP 2019), made available under the Open Data Commons Attribution License v1.0.',
 } as const;
 
-const round = (v: number | null, digits = 6): number | null => (v === null ? null : Number(v.toFixed(digits)));
-
-function evaluationSummary(r: CvReport): Record<string, unknown> {
-  const labels = r.pooled.labels;
-  const confusion: Record<string, Record<string, number>> = {};
-  labels.forEach((t, i) => {
-    confusion[t] = {};
-    labels.forEach((p, j) => (confusion[t]![p] = r.pooled.confusion[i]![j]!));
-  });
-  return {
-    method: r.method,
-    n_folds: r.nFolds,
-    n_epochs: r.pooled.total,
-    accuracy: round(r.pooled.accuracy),
-    cohen_kappa: round(r.pooled.cohenKappa),
-    kappa_mean: round(r.kappaMean),
-    kappa_sd: round(r.kappaSd),
-    per_class_recall: Object.fromEntries(Object.entries(r.perClassRecall).map(([k, v]) => [k, round(v)])),
-    per_class: Object.fromEntries(
-      r.pooled.perClass.map((m) => [
-        m.label,
-        { precision: round(m.precision), recall: round(m.recall), f1: round(m.f1), support: m.support },
-      ]),
-    ),
-    macro: { precision: round(r.pooled.macro.precision), recall: round(r.pooled.macro.recall), f1: round(r.pooled.macro.f1) },
-    confusion_layout: 'confusion[truth][predicted], epoch counts pooled over held-out folds',
-    confusion,
-    per_fold: r.folds.map((f) => ({
-      subjects: f.subjects,
-      n_epochs: f.nTest,
-      accuracy: round(f.accuracy),
-      cohen_kappa: round(f.kappa),
-    })),
-  };
-}
+export const SELECTION_NOTE =
+  'Hyperparameters were chosen by the same CV that produced these figures, so they are slightly optimistic; ' +
+  'no data outside the CV was used for any choice.';
 
 function gridSummary(t: TuningOutcome): Record<string, unknown> {
   return {
-    criterion: 'highest pooled Cohen kappa across the leave-subjects-out CV (ties -> earlier grid point)',
+    criterion: GRID_CRITERION,
     chosen: { l2: t.chosen.l2, class_weight: t.chosen.classWeight },
     grid: t.grid.map((g) => ({
       l2: g.l2,
       class_weight: g.classWeight,
       cohen_kappa: round(g.kappa),
+      kappa_w_nrem_rem: round(g.kappaWNremRem),
+      kappa_wake_sleep: round(g.kappaWakeSleep),
       accuracy: round(g.accuracy),
-      kappa_mean: round(g.kappaMean),
+      tst_mae_min: round(g.tstMae, 4),
+      rem_minutes_mae: round(g.remMinutesMae, 4),
     })),
   };
+}
+
+/** Where the pipeline came from: null for a model without pipeline.json (features after transforms). */
+export interface PipelineSource {
+  /** The --pipeline file as given on the command line. */
+  readonly file: string;
+  /** True when the file left the decoder's share_of_sleep for training to fill. */
+  readonly shareFromTraining: boolean;
 }
 
 export interface MetadataInput {
@@ -80,68 +61,117 @@ export interface MetadataInput {
   readonly createdAt: string;
   readonly labelSet: LabelSet;
   readonly features: readonly string[];
-  readonly transforms: readonly TransformSpec[];
+  /** The final pipeline (decoder share filled in). */
+  readonly spec: PipelineSpec;
+  readonly pipelineSource: PipelineSource | null;
+  readonly priorCalibration: boolean;
   readonly nSubjects: number;
   readonly nEpochs: number;
   readonly classCounts: Record<string, number>;
   readonly stageCounts: Record<string, number>;
-  readonly fit: LogisticRegressionFit;
+  readonly final: FittedNightModel;
   readonly tuning: TuningOutcome;
   readonly baseline: TuningOutcome | null;
+  /** --max-iter when given (a refresh re-runs the CV with it). */
+  readonly maxIter: number | null;
   readonly command: string;
 }
 
-export function buildMetadata(m: MetadataInput): Record<string, unknown> {
-  const evaluation: Record<string, unknown> = {
-    ...evaluationSummary(m.tuning.report),
-    selection_note:
-      'Hyperparameters were chosen by the same CV that produced these figures, so they are slightly optimistic; ' +
-      'no data outside the CV was used for any choice.',
+function calibrationJson(m: MetadataInput): Record<string, unknown> {
+  const c = m.final.calibration;
+  if (!m.priorCalibration || !c) return { enabled: false };
+  const byClass = (v: readonly number[]) => Object.fromEntries(m.labelSet.classes.map((cls, i) => [cls, round(v[i]!)]));
+  return {
+    enabled: true,
+    method:
+      `per-class logit offsets (W pinned to 0) fitted on the training rows so that argmax class frequencies match label ` +
+      `frequencies: ${CALIBRATION_ITERATIONS} damped steps 0.5*0.98^t*(log label freq - log argmax freq); folded into bias.npy; ` +
+      `in CV refitted on each fold's training rows only`,
+    offsets: byClass(c.offsets),
+    label_frequencies: byClass(c.labelFrequencies),
+    argmax_frequencies_before: byClass(c.argmaxFrequenciesBefore),
+    argmax_frequencies_after: byClass(c.argmaxFrequenciesAfter),
   };
+}
+
+function pipelineJson(m: MetadataInput): Record<string, unknown> | null {
+  if (!m.pipelineSource) return null;
+  const d = m.spec.decoder;
+  return {
+    file: m.pipelineSource.file,
+    inputs: m.spec.inputs.map((i) => i.name),
+    share_of_sleep_from_training: m.pipelineSource.shareFromTraining,
+    decoder: d
+      ? {
+          op: d.op,
+          class: d.className,
+          blend: d.blend,
+          share_of_sleep: round(d.shareOfSleep),
+          share_of_sleep_source: m.pipelineSource.shareFromTraining
+            ? `training labels: ${d.className} epochs / non-W epochs of the training nights (per CV fold; all nights for this fit)`
+            : 'fixed in the pipeline file',
+        }
+      : null,
+  };
+}
+
+export function buildMetadata(m: MetadataInput): Record<string, unknown> {
+  const evaluation: Record<string, unknown> = { ...evaluationJson(m.tuning.report), selection_note: SELECTION_NOTE };
   if (m.baseline) {
     const b = m.baseline.report;
     evaluation['untransformed_baseline'] = {
-      description: 'same CV and hyperparameter grid, transforms removed (raw features)',
+      description: 'same CV and hyperparameter grid, raw features (no transforms, no derived inputs, no decoder)',
       chosen: { l2: m.baseline.chosen.l2, class_weight: m.baseline.chosen.classWeight },
       accuracy: round(b.pooled.accuracy),
-      cohen_kappa: round(b.pooled.cohenKappa),
-      kappa_mean: round(b.kappaMean),
-      kappa_sd: round(b.kappaSd),
+      cohen_kappa: round(b.kappa.model.pooled),
+      kappa_mean: round(b.kappa.model.subjectMean),
+      kappa_sd: round(b.kappa.model.subjectSd),
       per_class_recall: Object.fromEntries(Object.entries(b.perClassRecall).map(([k, v]) => [k, round(v)])),
-      kappa_gain_from_transforms: round((m.tuning.report.pooled.cohenKappa ?? NaN) - (b.pooled.cohenKappa ?? NaN)),
+      kappa_gain_from_transforms: round((m.tuning.report.kappa.model.pooled ?? NaN) - (b.kappa.model.pooled ?? NaN)),
     };
   }
-  return {
+  const fit = m.final.fit;
+  const out: Record<string, unknown> = {
     version: m.version,
     created_at: m.createdAt,
     algorithm:
       'multinomial logistic regression (softmax), L2-penalised, fitted by Newton with line search on ' +
-      'standardised features; standardisation folded into weights.npy/bias.npy',
+      'standardised inputs; standardisation folded into weights.npy/bias.npy' +
+      (m.priorCalibration ? '; prior calibration offsets folded into bias.npy' : '') +
+      (m.spec.decoder ? `; night decoder ${m.spec.decoder.op} on ${m.spec.decoder.className}` : ''),
     label_set: m.labelSet.name,
     label_set_description: m.labelSet.description,
     classes: [...m.labelSet.classes],
     feature_schema: 'sleep-accel-v1',
     features: [...m.features],
-    transforms: m.transforms.map((t) => ({ ...t })),
-    training: {
-      data_source: 'PhysioNet sleep-accel 1.0.0, per-epoch feature CSVs (one night per subject)',
-      n_subjects: m.nSubjects,
-      n_epochs: m.nEpochs,
-      class_counts: m.classCounts,
-      aasm_stage_counts: m.stageCounts,
-      hyperparameters: {
-        l2: m.tuning.chosen.l2,
-        l2_definition: 'objective = weighted mean cross-entropy + (l2/2)*||W_standardised||^2; biases unpenalised',
-        class_weight: m.tuning.chosen.classWeight,
-        class_weight_values: Object.fromEntries(m.labelSet.classes.map((c, i) => [c, round(m.fit.classWeights[i]!)])),
-        standardisation_mean: Array.from(m.fit.mean, (v) => round(v, 9)),
-        standardisation_scale: Array.from(m.fit.scale, (v) => round(v, 9)),
-      },
-      solver: { iterations: m.fit.iterations, converged: m.fit.converged, objective: round(m.fit.objective, 9) },
-      tuning: gridSummary(m.tuning),
-      command: m.command,
-    },
-    evaluation,
-    data_provenance: DATA_PROVENANCE,
+    transforms: m.spec.transforms.map((t) => ({ ...t })),
   };
+  const pipeline = pipelineJson(m);
+  if (pipeline) {
+    out['inputs'] = m.spec.inputs.map((i) => i.name);
+    out['pipeline'] = pipelineToJson(m.spec);
+  }
+  out['training'] = {
+    data_source: 'PhysioNet sleep-accel 1.0.0, per-epoch feature CSVs (one night per subject), values read as float32 as the service stores them',
+    n_subjects: m.nSubjects,
+    n_epochs: m.nEpochs,
+    class_counts: m.classCounts,
+    aasm_stage_counts: m.stageCounts,
+    hyperparameters: {
+      l2: m.tuning.chosen.l2,
+      l2_definition: 'objective = weighted mean cross-entropy + (l2/2)*||W_standardised||^2; biases unpenalised',
+      class_weight: m.tuning.chosen.classWeight,
+      class_weight_values: Object.fromEntries(m.labelSet.classes.map((c, i) => [c, round(fit.classWeights[i]!)])),
+      standardisation_mean: Array.from(fit.mean, (v) => round(v, 9)),
+      standardisation_scale: Array.from(fit.scale, (v) => round(v, 9)),
+      prior_calibration: calibrationJson(m),
+    },
+    ...(pipeline ? { pipeline } : {}),
+    solver: { max_iter: m.maxIter, iterations: fit.iterations, converged: fit.converged, objective: round(fit.objective, 9) },
+    tuning: gridSummary(m.tuning),
+    command: m.command,
+  };
+  out['evaluation'] = evaluation;
+  out['data_provenance'] = DATA_PROVENANCE;
+  return out;
 }

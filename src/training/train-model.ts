@@ -1,31 +1,42 @@
 // Orchestrates training: load CSVs, tune (l2, class weighting) by leave-subjects-out CV, fit on all
 // subjects with the chosen setting, and write an immutable model folder.
 
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { plainPipeline } from '../models/pipeline.js';
 import type { TransformSpec } from '../models/transforms.js';
-import { compileTransforms, transformsToJson } from '../models/transforms.js';
-import { encodeNpy } from '../models/npy-write.js';
-import type { GridPoint, TuningOutcome } from './cross-validation.js';
-import { gridSearch, prepareRows } from './cross-validation.js';
+import { compilePipeline } from '../scoring/night-inputs.js';
+import type { CvData } from './cross-validation.js';
+import { prepareCvData } from './cross-validation.js';
+import { formatTuning } from './cv-format.js';
 import type { SubjectData } from './csv.js';
-import { loadSleepAccelDir, SLEEP_ACCEL_FEATURES, SLEEP_ACCEL_SCHEMA_VERSION } from './csv.js';
-import type { LabelSetName } from './label-sets.js';
-import { AASM_STAGES, LABEL_SETS, labelMapJson } from './label-sets.js';
-import type { ClassWeighting, LogisticRegressionFit } from './logistic-regression.js';
-import { fitLogisticRegression } from './logistic-regression.js';
-import { buildMetadata } from './model-metadata.js';
+import { loadSleepAccelDir, SLEEP_ACCEL_FEATURES } from './csv.js';
+import type { TuningOutcome } from './grid-search.js';
+import { gridSearch } from './grid-search.js';
+import type { LabelSet, LabelSetName } from './label-sets.js';
+import { AASM_STAGES, LABEL_SETS } from './label-sets.js';
+import type { ClassWeighting } from './logistic-regression.js';
+import { buildMetadata, type PipelineSource } from './model-metadata.js';
+import { exists, writeModelFolder } from './model-folder.js';
+import type { FittedNightModel, GridPoint, TrainingSetup } from './night-model-fit.js';
+import { fitNightModel } from './night-model-fit.js';
+import { nightRows, stackRows } from './night-rows.js';
+import type { PipelineTemplate } from './pipeline-template.js';
 
 export interface TrainOptions {
   readonly dataDir: string;
   readonly labelSet: LabelSetName;
+  /** Per-feature transforms of a model without a pipeline (ignored when `pipeline` is given). */
   readonly transforms: readonly TransformSpec[];
+  /** A --pipeline file: the model gets pipeline.json. */
+  readonly pipeline?: { readonly file: string; readonly template: PipelineTemplate } | null;
+  /** Per-class bias offsets so training argmax frequencies match label frequencies. */
+  readonly priorCalibration?: boolean;
   /** Every (l2, classWeight) pair is cross-validated; the best pooled kappa wins. */
   readonly l2Grid: readonly number[];
   readonly classWeightGrid: readonly ClassWeighting[];
   /** Number of grouped folds; >= number of subjects means leave-one-subject-out. */
   readonly folds: number;
-  /** Also CV the same grid without transforms and record it as a baseline in metadata. */
+  /** Also CV the same grid on the raw features and record it as a baseline in metadata. */
   readonly compareUntransformed: boolean;
   readonly version: string;
   readonly outDir: string;
@@ -43,7 +54,8 @@ export interface TrainResult {
   readonly modelDir: string | null;
   readonly tuning: TuningOutcome;
   readonly baseline: TuningOutcome | null;
-  readonly fit: LogisticRegressionFit;
+  /** The shipped model as scored in memory (float32 weights, completed pipeline). */
+  readonly final: FittedNightModel;
   readonly metadata: Record<string, unknown>;
 }
 
@@ -55,118 +67,88 @@ function buildGrid(opts: TrainOptions): GridPoint[] {
   return grid;
 }
 
-function tune(subjects: readonly SubjectData[], opts: TrainOptions, transforms: readonly TransformSpec[]): TuningOutcome {
-  const features = [...SLEEP_ACCEL_FEATURES];
-  const compiled = transforms.length > 0 ? compileTransforms(transforms, features) : null;
-  return gridSearch(
-    subjects,
-    LABEL_SETS[opts.labelSet],
-    compiled,
-    features.length,
-    buildGrid(opts),
-    opts.folds,
-    opts.maxIter,
-  );
+export function trainingSetup(labelSet: LabelSet, template: PipelineTemplate, priorCalibration: boolean, maxIter?: number): TrainingSetup {
+  const compiled = compilePipeline(template.spec, [...SLEEP_ACCEL_FEATURES]);
+  return { labelSet, template, compiled, priorCalibration, ...(maxIter === undefined ? {} : { maxIter }) };
 }
 
-/** Human-readable CV summary (what the CLI prints). */
-export function formatCvReport(title: string, t: TuningOutcome): string {
-  const r = t.report;
-  const f = (v: number | null, d = 4): string => (v === null ? 'n/a' : v.toFixed(d));
-  const lines = [
-    `${title}`,
-    `  ${r.method}`,
-    `  grid (pooled kappa / accuracy):`,
-    ...t.grid.map((g) => `    classWeight=${g.classWeight} l2=${g.l2}: kappa ${f(g.kappa)}  acc ${f(g.accuracy)}`),
-    `  chosen: classWeight=${t.chosen.classWeight} l2=${t.chosen.l2}`,
-    `  accuracy ${f(r.pooled.accuracy)}  kappa ${f(r.pooled.cohenKappa)}  per-fold kappa ${f(r.kappaMean)} ± ${f(r.kappaSd)} (mean ± sd, ${r.nFolds} folds)`,
-    `  per-class recall: ${Object.entries(r.perClassRecall)
-      .map(([k, v]) => `${k} ${f(v, 3)}`)
-      .join(', ')}`,
-    `  confusion (rows truth, cols predicted: ${r.pooled.labels.join(' ')}):`,
-    ...r.pooled.confusion.map((row, i) => `    ${r.pooled.labels[i]!.padEnd(6)} ${row.map((v) => String(v).padStart(6)).join(' ')}`),
-  ];
-  return lines.join('\n');
+/** Every night's inputs through the setup's pipeline, plus the true night statistics. */
+export function cvData(subjects: readonly SubjectData[], setup: TrainingSetup): CvData {
+  const rows = subjects.map((s) => nightRows(s, setup.compiled, setup.labelSet));
+  return prepareCvData(subjects, rows, setup.labelSet.classes);
+}
+
+function counts(subjects: readonly SubjectData[], labelSet: LabelSet): { classCounts: Record<string, number>; stageCounts: Record<string, number> } {
+  const classCounts: Record<string, number> = Object.fromEntries(labelSet.classes.map((c) => [c, 0]));
+  const stageCounts: Record<string, number> = Object.fromEntries(AASM_STAGES.map((s) => [s, 0]));
+  for (const s of subjects) {
+    for (let i = 0; i < s.nEpochs; i++) {
+      classCounts[labelSet.classes[labelSet.fromAasm[s.stages[i]!]!]!]!++;
+      stageCounts[AASM_STAGES[s.stages[i]!]!]!++;
+    }
+  }
+  return { classCounts, stageCounts };
 }
 
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
-  if (!VERSION_RE.test(opts.version)) {
-    throw new Error(`version "${opts.version}" must match ${VERSION_RE} (it becomes a folder name)`);
-  }
+  if (!VERSION_RE.test(opts.version)) throw new Error(`version "${opts.version}" must match ${VERSION_RE} (it becomes a folder name)`);
   const labelSet = LABEL_SETS[opts.labelSet];
   const features = [...SLEEP_ACCEL_FEATURES];
-  const compiled = opts.transforms.length > 0 ? compileTransforms(opts.transforms, features) : null;
   const modelDir = resolve(opts.outDir, opts.version);
   if (!opts.dryRun && !opts.force && (await exists(modelDir))) {
     throw new Error(`${modelDir} already exists; model versions are immutable (use --force to replace)`);
   }
+  const calibrate = opts.priorCalibration ?? false;
+  const template: PipelineTemplate = opts.pipeline?.template ?? { spec: plainPipeline(features, opts.transforms), shareFromTraining: false };
+  const pipelineSource: PipelineSource | null = opts.pipeline
+    ? { file: opts.pipeline.file, shareFromTraining: opts.pipeline.template.shareFromTraining }
+    : null;
 
   const subjects = await loadSleepAccelDir(opts.dataDir);
   const nEpochs = subjects.reduce((s, d) => s + d.nEpochs, 0);
   log(`loaded ${subjects.length} subjects, ${nEpochs} epochs from ${opts.dataDir}`);
 
-  const tuning = tune(subjects, opts, opts.transforms);
-  log(formatCvReport(`CV (${opts.transforms.length > 0 ? 'with transforms' : 'raw features'})`, tuning));
+  const setup = trainingSetup(labelSet, template, calibrate, opts.maxIter);
+  const data = cvData(subjects, setup);
+  const grid = buildGrid(opts);
+  const tuning = gridSearch(data, setup, grid, opts.folds, log);
+  log(formatTuning(`CV (${template.spec.inputs.length} inputs${calibrate ? ', prior calibration' : ''}${template.spec.decoder ? ', decoder' : ''})`, tuning));
   let baseline: TuningOutcome | null = null;
-  if (opts.compareUntransformed && opts.transforms.length > 0) {
-    baseline = tune(subjects, opts, []);
-    log(formatCvReport('CV baseline (same grid, no transforms)', baseline));
+  if (opts.compareUntransformed && (template.spec.transforms.length > 0 || opts.pipeline)) {
+    const raw = trainingSetup(labelSet, { spec: plainPipeline(features, []), shareFromTraining: false }, calibrate, opts.maxIter);
+    baseline = gridSearch(cvData(subjects, raw), raw, grid, opts.folds);
+    log(formatTuning('CV baseline (same grid, raw features)', baseline));
   }
 
-  const all = prepareRows(subjects, labelSet, compiled, features.length);
-  const fitOpts = opts.maxIter === undefined ? { ...tuning.chosen } : { ...tuning.chosen, maxIter: opts.maxIter };
-  const fit = fitLogisticRegression(all.transformed, all.y, features.length, labelSet.classes.length, fitOpts);
-  if (!fit.converged) log(`warning: final fit did not converge in ${fit.iterations} iterations`);
-
-  const classCounts: Record<string, number> = {};
-  labelSet.classes.forEach((c) => (classCounts[c] = 0));
-  for (let i = 0; i < all.n; i++) classCounts[labelSet.classes[all.y[i]!]!]!++;
-  const stageCounts: Record<string, number> = {};
-  AASM_STAGES.forEach((s) => (stageCounts[s] = 0));
-  for (const s of subjects) for (let i = 0; i < s.nEpochs; i++) stageCounts[AASM_STAGES[s.stages[i]!]!]!++;
+  const final = fitNightModel(stackRows(data.rows), setup, tuning.chosen);
+  if (!final.fit.converged) log(`warning: final fit did not converge in ${final.fit.iterations} iterations`);
 
   const metadata = buildMetadata({
     version: opts.version,
     createdAt: (opts.now ?? new Date()).toISOString(),
     labelSet,
     features,
-    transforms: opts.transforms,
+    spec: final.spec,
+    pipelineSource,
+    priorCalibration: calibrate,
     nSubjects: subjects.length,
     nEpochs,
-    classCounts,
-    stageCounts,
-    fit,
+    ...counts(subjects, labelSet),
+    final,
     tuning,
     baseline,
+    maxIter: opts.maxIter ?? null,
     command: opts.command,
   });
+  if (opts.dryRun) return { modelDir: null, tuning, baseline, final, metadata };
 
-  if (opts.dryRun) return { modelDir: null, tuning, baseline, fit, metadata };
-
-  // Write into a temp sibling then rename, so a concurrent registry scan never sees a half-written model.
-  await mkdir(resolve(opts.outDir), { recursive: true });
-  const tmpDir = resolve(opts.outDir, `.${opts.version}.tmp-${process.pid}`);
-  await rm(tmpDir, { recursive: true, force: true });
-  await mkdir(tmpDir);
-  const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
-  await writeFile(join(tmpDir, 'weights.npy'), encodeNpy(Float32Array.from(fit.weights), [fit.nFeatures, fit.nClasses]));
-  await writeFile(join(tmpDir, 'bias.npy'), encodeNpy(Float32Array.from(fit.bias), [fit.nClasses]));
-  await writeFile(join(tmpDir, 'label_map.json'), json(labelMapJson(labelSet)));
-  await writeFile(join(tmpDir, 'feature_schema.json'), json({ version: SLEEP_ACCEL_SCHEMA_VERSION, features }));
-  if (opts.transforms.length > 0) await writeFile(join(tmpDir, 'transforms.json'), json(transformsToJson(opts.transforms)));
-  await writeFile(join(tmpDir, 'metadata.json'), json(metadata));
-  if (await exists(modelDir)) await rm(modelDir, { recursive: true }); // only reachable with --force
-  await rename(tmpDir, modelDir);
-  log(`wrote ${modelDir}`);
-  return { modelDir, tuning, baseline, fit, metadata };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const written = await writeModelFolder(
+    opts.outDir,
+    opts.version,
+    { labelSet, features, model: final.model, spec: final.spec, withPipeline: pipelineSource !== null, metadata },
+    opts.force,
+  );
+  log(`wrote ${written}`);
+  return { modelDir: written, tuning, baseline, final, metadata };
 }

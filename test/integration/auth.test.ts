@@ -107,7 +107,7 @@ describe('API keys, scopes and tenant isolation', () => {
     expectError(await request(base, 'POST', '/v1/models/reload', { version: 'wnr-v1' }, tenantAdmin), 403, 'forbidden');
     expectError(await request(base, 'GET', '/admin/queues', undefined, tenantAdmin), 403, 'forbidden');
     expectError(await request(base, 'GET', '/admin/queues/api/queues', undefined, bearer(keys['acmeRead']!)), 403, 'forbidden');
-    expect((await request(base, 'GET', '/v1/models')).body.active_version).toBe('wnr-v2');
+    expect((await request(base, 'GET', '/v1/models')).body.active_version).toBe('wnr-v3');
   });
 
   it("answers another tenant's ids with 404, exactly as for ids that do not exist", async () => {

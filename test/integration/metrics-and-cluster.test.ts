@@ -42,7 +42,7 @@ describe('metrics on the API (a WEB_CONCURRENCY cluster) and on a worker process
     const text: string = (await request(apiUrl, 'GET', '/metrics')).body;
     expect(total(text, 'noctis_http_request_duration_seconds_count', 'route="/v1/models"') - before).toBe(20);
     // The info gauge stays 1 per version however many processes report it.
-    expect(text).toMatch(/^noctis_active_model_info\{model_version="wnr-v2"[^}]*\} 1$/m);
+    expect(text).toMatch(/^noctis_active_model_info\{model_version="wnr-v3"[^}]*\} 1$/m);
     for (const name of ['noctis_http_request_duration_seconds_bucket', 'noctis_queue_jobs', 'noctis_db_pool_connections', 'process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds']) {
       expect(text, name).toContain(name);
     }
@@ -56,7 +56,7 @@ describe('metrics on the API (a WEB_CONCURRENCY cluster) and on a worker process
     expect((await waitForJob(apiUrl, res.body.job_id, 60_000)).state).toBe('completed');
     const text: string = (await request(workerUrl, 'GET', '/metrics')).body;
     expect(total(text, 'noctis_epochs_ingested_total')).toBe(night.indices.length);
-    expect(total(text, 'noctis_predictions_written_total', 'model_version="wnr-v2"')).toBe(night.indices.length);
+    expect(total(text, 'noctis_predictions_written_total', 'model_version="wnr-v3"')).toBe(night.indices.length);
     expect(total(text, 'noctis_job_duration_seconds_count', 'queue="ingest"')).toBe(1);
     expect(total(text, 'noctis_scoring_batch_epochs_count')).toBe(1);
     for (const name of ['noctis_queue_jobs{', 'noctis_db_pool_connections{', 'noctis_active_model_info{', 'process_resident_memory_bytes']) {

@@ -120,7 +120,7 @@ describe('ModelRegistry', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const logger = pino({ level: 'silent' });
 
-  it('lists a broken folder without failing, and picks the best kappa when none is configured', async () => {
+  it('lists a broken folder without failing, and picks by the default-version rule when none is configured', async () => {
     const registry = new ModelRegistry(dir, logger);
     await registry.load(undefined);
     expect(registry.active()?.version).toBe('wnr-v2');

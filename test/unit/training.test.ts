@@ -5,9 +5,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder } from '../../src/models/model-loader.js';
-import { compileTransforms, parseTransformShorthand } from '../../src/models/transforms.js';
-import { scoreBatch } from '../../src/scoring/softmax.js';
-import { assignFolds, crossValidate, toLinearModel } from '../../src/training/cross-validation.js';
+import { plainPipeline } from '../../src/models/pipeline.js';
+import { parseTransformShorthand } from '../../src/models/transforms.js';
+import { scoreNight } from '../../src/scoring/night-scorer.js';
+import { assignFolds, crossValidate } from '../../src/training/cross-validation.js';
+import { cvReport } from '../../src/training/cv-report.js';
 import type { SubjectData } from '../../src/training/csv.js';
 import { loadSleepAccelDir, parseSleepAccelCsv, SLEEP_ACCEL_FEATURES } from '../../src/training/csv.js';
 import { aasmCode, CANONICAL_CLASSES, LABEL_SETS, labelMapJson, mapStages } from '../../src/training/label-sets.js';
@@ -17,7 +19,7 @@ import {
   foldStandardisation,
   linearLogits,
 } from '../../src/training/logistic-regression.js';
-import { trainModel } from '../../src/training/train-model.js';
+import { cvData, trainingSetup, trainModel } from '../../src/training/train-model.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHARED_DATA = resolve(REPO_ROOT, '../shared/data/sleep-accel');
@@ -144,14 +146,23 @@ describe('CSV loader', () => {
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  it('loads subjects sorted by file name with features and stage codes', async () => {
+  it('loads subjects sorted by file name with float32 features (as stored) and stage codes', async () => {
     const subjects = await loadSleepAccelDir(dir);
     expect(subjects.map((s) => s.subject)).toEqual(['a', 'b']);
     const b = subjects[1]!;
     expect(b.nEpochs).toBe(2);
     expect(Array.from(b.epochIndex)).toEqual([0, 2]);
-    expect(Array.from(b.features)).toEqual([1.5, 0.3, -0.25, 0, 0, 0, 0.2, -0.26, 0.0167, 0.004]);
+    expect(b.features).toBeInstanceOf(Float32Array);
+    expect(Array.from(b.features)).toEqual([1.5, 0.3, -0.25, 0, 0, 0, 0.2, -0.26, 0.0167, 0.004].map(Math.fround));
     expect(Array.from(b.stages)).toEqual([aasmCode('W'), aasmCode('N3')]);
+  });
+
+  it('sorts rows by epoch index and rejects a repeated index', () => {
+    const night = parseSleepAccelCsv(`${header}\n5,1,1,0,0,0,R\n2,2,2,0,0,0,W\n`, 's');
+    expect(Array.from(night.epochIndex)).toEqual([2, 5]);
+    expect(Array.from(night.features.subarray(0, 2))).toEqual([2, 2]);
+    expect(Array.from(night.stages)).toEqual([aasmCode('W'), aasmCode('R')]);
+    expect(() => parseSleepAccelCsv(`${header}\n1,1,1,0,0,0,R\n1,2,2,0,0,0,W\n`, 's')).toThrow(/epoch_index 1 appears twice/);
   });
 
   it('reports malformed input with subject and line', () => {
@@ -168,13 +179,13 @@ describe('cross-validation', () => {
     expect(() => assignFolds(['a', 'a'], 2)).toThrow(/unique/);
   });
 
-  it('scores held-out synthetic subjects through the production kernel', () => {
+  it('scores held-out synthetic nights whole through the night scorer', () => {
     // Stage determined by activity bands; other features noise. Six subjects.
     const subjects: SubjectData[] = [];
     for (let s = 0; s < 6; s++) {
       const r = rng(10 + s);
       const n = 90;
-      const features = new Float64Array(n * 5);
+      const features = new Float32Array(n * 5);
       const stages = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         const cls = i % 3; // W, NREM, REM
@@ -183,17 +194,16 @@ describe('cross-validation', () => {
         features[i * 5 + 1] = [1, 0.1, 0.5][cls]! * (0.9 + 0.2 * r());
         for (let j = 2; j < 5; j++) features[i * 5 + j] = r();
       }
-      subjects.push({ subject: `s${s}`, nEpochs: n, epochIndex: new Int32Array(n), features, stages });
+      subjects.push({ subject: `s${s}`, nEpochs: n, epochIndex: Int32Array.from({ length: n }, (_, i) => i), features, stages });
     }
-    const transforms = compileTransforms(parseTransformShorthand('log1p:activity_count,log:hr_variability:0.01', [...SLEEP_ACCEL_FEATURES]), [
-      ...SLEEP_ACCEL_FEATURES,
-    ]);
-    const report = crossValidate(subjects, LABEL_SETS.wnr, transforms, 5, { l2: 1e-3, classWeight: 'balanced' }, 3);
+    const transforms = parseTransformShorthand('log1p:activity_count,log:hr_variability:0.01', [...SLEEP_ACCEL_FEATURES]);
+    const setup = trainingSetup(LABEL_SETS.wnr, { spec: plainPipeline([...SLEEP_ACCEL_FEATURES], transforms), shareFromTraining: false }, false);
+    const report = cvReport(crossValidate(cvData(subjects, setup), setup, { l2: 1e-3, classWeight: 'balanced' }, 3));
     expect(report.nFolds).toBe(3);
     expect(report.folds.flatMap((f) => f.subjects).sort()).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
     expect(report.pooled.total).toBe(540);
-    expect(report.pooled.cohenKappa).toBeGreaterThan(0.95);
-    expect(report.kappaSd).not.toBeNull();
+    expect(report.kappa.model.pooled).toBeGreaterThan(0.95);
+    expect(report.kappa.model.subjectSd).not.toBeNull();
   });
 });
 
@@ -236,7 +246,7 @@ describe.skipIf(!existsSync(SHARED_DATA))('real sleep-accel data (skipped: ../sh
       command: 'vitest',
       now: new Date('2020-01-01T00:00:00Z'),
     });
-    const kappa = result.tuning.report.pooled.cohenKappa!;
+    const kappa = result.tuning.report.kappa.model.pooled!;
     expect(kappa).toBeGreaterThan(0.28);
     expect((await readdir(join(out, 'test-wnr'))).sort()).toEqual([
       'bias.npy',
@@ -253,9 +263,10 @@ describe.skipIf(!existsSync(SHARED_DATA))('real sleep-accel data (skipped: ../sh
     // The service's loader must accept the folder and score exactly like the in-memory model.
     const loaded = await loadModelFolder(out, 'test-wnr');
     expect(loaded.labels).toEqual(['W', 'NREM', 'REM']);
+    expect(loaded.wholeNight).toBe(false);
     const x = Float32Array.from([0, 0.3, -0.8, 2, 0.4, 40, 1.2, -0.5, 0.1, 0.01]);
-    const a = scoreBatch(loaded.linear!, x, 2);
-    const b = scoreBatch(toLinearModel(result.fit, compileTransforms(transforms, [...SLEEP_ACCEL_FEATURES])), x, 2);
+    const a = scoreNight(loaded.night, [0, 1], x, 2);
+    const b = scoreNight(result.final.model, [0, 1], x, 2);
     expect(Array.from(a.probabilities)).toEqual(Array.from(b.probabilities));
     await expect(trainModel({ ...baseOpts(out), version: 'test-wnr' })).rejects.toThrow(/already exists/);
   });
