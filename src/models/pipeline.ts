@@ -31,7 +31,7 @@ export interface ClassShareDecoder {
   readonly op: 'class_share';
   /** The class whose per-night share is steered (usually REM). */
   readonly className: string;
-  /** Share of the class among predicted sleep epochs in the training nights. */
+  /** Share of the class among sleep epochs in the training nights' labels (filled in by training). */
   readonly shareOfSleep: number;
   /** 1: every night gets the training share; 0: the model's own share (no change). */
   readonly blend: number;

@@ -1,6 +1,6 @@
 // Computes a model's inputs for one night from its raw canonical feature vectors. The one
 // implementation used by training, ingest, re-score and inline predict, so what a model was fitted
-// on and what it is served can never drift (test/unit/pipeline-parity.test.ts checks bit equality).
+// on and what it is served can never drift (test/integration/pipeline-parity.test.ts checks bit equality).
 
 import type { PipelineSpec } from '../models/pipeline.js';
 import { needsWholeNight } from '../models/pipeline.js';
