@@ -93,10 +93,12 @@ describe('accepted ingests', () => {
 
   it('re-sending the same night inserts nothing and reports every epoch as a duplicate', async () => {
     const n = night.indices.length;
+    // The active model scores whole nights: a re-sent night is scored again (its epochs carry
+    // predictions), and nothing changes since the night is the same.
     const packed = await ingestPacked(base, rec.id, 0, night.features);
-    expect(packed.result).toMatchObject({ inserted: 0, duplicates: n, predicted: 0 });
+    expect(packed.result).toMatchObject({ inserted: 0, duplicates: n, predicted: n, rescored: 0, model_version: active });
     const list = await ingestList(base, rec.id, night.indices, night.features);
-    expect(list.result).toMatchObject({ inserted: 0, duplicates: n, predicted: 0 });
+    expect(list.result).toMatchObject({ inserted: 0, duplicates: n, predicted: n, rescored: 0 });
     expect((await allEpochs(base, rec.id, 100)).length).toBe(n);
     expect((await request(base, 'GET', `/v1/recordings/${rec.id}`)).body).toMatchObject({ epoch_count: n, first_epoch_index: 0, last_epoch_index: n - 1 });
     expect(await rowCounts(db, rec.id)).toMatchObject({ epochs: n, predictions: n, ingest_payloads: 0 });
@@ -105,7 +107,8 @@ describe('accepted ingests', () => {
   it('inserts only the new epochs of an overlapping batch', async () => {
     const rows = Array.from({ length: 10 }, () => GOOD);
     const job = await ingestPacked(base, rec.id, 410, rows);
-    expect(job.result).toMatchObject({ inserted: 5, duplicates: 5, predicted: 5, model_version: active });
+    // Every epoch of the batch carries a prediction of the night now, duplicates included.
+    expect(job.result).toMatchObject({ inserted: 5, duplicates: 5, predicted: 10, model_version: active });
     expect(await rowCounts(db, rec.id)).toMatchObject({ epochs: 420, predictions: 420 });
   });
 });
