@@ -8,9 +8,11 @@
 // predictions must equal those of the same night sent in one request (same stage and probabilities
 // for every epoch), or the bench fails.
 //   npm run bench:night   (BENCH_MODEL=<the registry's default active version> BENCH_MODELS_DIR=models
-//                          BENCH_NIGHT_RECORDINGS=5 BENCH_NIGHT_PACED_SECONDS=60 BENCH_NIGHT_SINGLE_CLIENTS=4
-//                          BENCH_WORKERS=1 BENCH_WORKER_CONCURRENCY=4; optional BENCH_NIGHT_DEBOUNCE_MS and
-//                          BENCH_NIGHT_MAX_WAIT_SECONDS override NIGHT_SCORING_DEBOUNCE_MS / _MAX_WAIT_SECONDS)
+//                          BENCH_NIGHT_RECORDINGS=5 BENCH_NIGHT_PACED_SECONDS=60 BENCH_NIGHT_PACED_PARTS=100
+//                          BENCH_NIGHT_SINGLE_CLIENTS=4 BENCH_WORKERS=1 BENCH_WORKER_CONCURRENCY=4;
+//                          optional: BENCH_NIGHT_PATTERNS=one,10,100,paced,single to run some patterns only,
+//                          BENCH_NIGHT_DEBOUNCE_MS and BENCH_NIGHT_MAX_WAIT_SECONDS to override
+//                          NIGHT_SCORING_DEBOUNCE_MS and NIGHT_SCORING_MAX_WAIT_SECONDS)
 import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -33,7 +35,10 @@ const MODELS_DIR = path.resolve(process.env['BENCH_MODELS_DIR'] ?? SHIPPED_MODEL
 const MODEL = process.env['BENCH_MODEL'] || undefined;
 const RECORDINGS = Number(process.env['BENCH_NIGHT_RECORDINGS'] ?? 5);
 const PACED_SECONDS = Number(process.env['BENCH_NIGHT_PACED_SECONDS'] ?? 60);
+const PACED_PARTS = Number(process.env['BENCH_NIGHT_PACED_PARTS'] ?? 100);
 const SINGLE_CLIENTS = Number(process.env['BENCH_NIGHT_SINGLE_CLIENTS'] ?? 4);
+/** Patterns to run (comma-separated keys: one,10,100,paced,single); the one-request night always runs, as the reference. */
+const ONLY = process.env['BENCH_NIGHT_PATTERNS']?.split(',').map((s) => s.trim()).filter(Boolean);
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 1);
 const CONCURRENCY = process.env['BENCH_WORKER_CONCURRENCY'] ?? '4';
 const DEBOUNCE_MS = process.env['BENCH_NIGHT_DEBOUNCE_MS'];
@@ -45,7 +50,7 @@ const TARGET_WRITES_PER_EPOCH = 3;
 /** How long after its last request a night may take to complete before the bench gives up. */
 const DRAIN_TIMEOUT_MS = 180_000;
 
-for (const [name, value, min] of [['BENCH_NIGHT_RECORDINGS', RECORDINGS, 1], ['BENCH_NIGHT_PACED_SECONDS', PACED_SECONDS, 0], ['BENCH_NIGHT_SINGLE_CLIENTS', SINGLE_CLIENTS, 1], ['BENCH_WORKERS', WORKERS, 1]] as const) {
+for (const [name, value, min] of [['BENCH_NIGHT_RECORDINGS', RECORDINGS, 1], ['BENCH_NIGHT_PACED_SECONDS', PACED_SECONDS, 0], ['BENCH_NIGHT_PACED_PARTS', PACED_PARTS, 1], ['BENCH_NIGHT_SINGLE_CLIENTS', SINGLE_CLIENTS, 1], ['BENCH_WORKERS', WORKERS, 1]] as const) {
   if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, not ${String(value)}`);
 }
 
@@ -99,6 +104,7 @@ function partBodies(night: Night, recordingId: string, parts: number): string[] 
 
 type Sending = { kind: 'back-to-back' } | { kind: 'paced'; seconds: number } | { kind: 'clients'; clients: number };
 interface Pattern {
+  readonly key: string;
   readonly name: string;
   /** Requests per night (the night's epoch count for one epoch per request). */
   readonly parts: number | 'epochs';
@@ -107,13 +113,16 @@ interface Pattern {
   readonly together: boolean;
   readonly target: boolean;
 }
-const PATTERNS: Pattern[] = [
-  { name: '1 packed request', parts: 1, sending: { kind: 'back-to-back' }, together: false, target: false },
-  { name: '10 parts back to back', parts: 10, sending: { kind: 'back-to-back' }, together: false, target: false },
-  { name: '100 parts back to back', parts: 100, sending: { kind: 'back-to-back' }, together: false, target: true },
-  { name: `100 parts paced over ${PACED_SECONDS} s`, parts: 100, sending: { kind: 'paced', seconds: PACED_SECONDS }, together: true, target: true },
-  { name: `one epoch per request (${SINGLE_CLIENTS} clients)`, parts: 'epochs', sending: { kind: 'clients', clients: SINGLE_CLIENTS }, together: false, target: false },
+const ALL_PATTERNS: Pattern[] = [
+  { key: 'one', name: '1 packed request', parts: 1, sending: { kind: 'back-to-back' }, together: false, target: false },
+  { key: '10', name: '10 parts back to back', parts: 10, sending: { kind: 'back-to-back' }, together: false, target: false },
+  { key: '100', name: '100 parts back to back', parts: 100, sending: { kind: 'back-to-back' }, together: false, target: true },
+  { key: 'paced', name: `${PACED_PARTS} parts paced over ${PACED_SECONDS} s`, parts: PACED_PARTS, sending: { kind: 'paced', seconds: PACED_SECONDS }, together: true, target: PACED_PARTS === 100 && PACED_SECONDS <= 60 },
+  { key: 'single', name: `one epoch per request (${SINGLE_CLIENTS} clients)`, parts: 'epochs', sending: { kind: 'clients', clients: SINGLE_CLIENTS }, together: false, target: false },
 ];
+const unknown = ONLY?.filter((k) => !ALL_PATTERNS.some((p) => p.key === k)) ?? [];
+if (unknown.length > 0) throw new Error(`BENCH_NIGHT_PATTERNS: unknown ${unknown.join(', ')} (keys: ${ALL_PATTERNS.map((p) => p.key).join(', ')})`);
+const PATTERNS = ALL_PATTERNS.filter((p) => p.key === 'one' || !ONLY || ONLY.includes(p.key));
 
 interface NightRun {
   readonly night: Night;
