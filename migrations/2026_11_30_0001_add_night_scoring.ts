@@ -14,6 +14,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     // First and latest ingest waiting for a scoring: the debounce and its ceiling.
     .addColumn('pending_since', 'timestamptz')
     .addColumn('last_request_at', 'timestamptz')
+    // Epochs scored by upload-driven scorings of this night so far, and how often a scoring went
+    // ahead over budget because the uploads had settled: what bounds rescoring work per night.
+    .addColumn('scored_epochs', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('settle_overrides', 'integer', (c) => c.notNull().defaultTo(0))
     .execute();
 
   // When each version last scored each night (the predictions response's `scored_at`).

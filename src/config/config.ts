@@ -39,6 +39,10 @@ const ConfigSchema = z.object({
   // this long (parts of one night coalesce into one scoring), but never longer than the ceiling.
   NIGHT_SCORING_DEBOUNCE_MS: intIn(0, 600_000, 1000),
   NIGHT_SCORING_MAX_WAIT_SECONDS: intIn(1, 3600, 30),
+  // Upload-driven scorings of a night may score at most this many epochs per stored epoch; past it,
+  // a scoring waits for the night to grow or for its uploads to settle (see night-scoring.policy.ts).
+  NIGHT_SCORING_BUDGET: z.coerce.number().min(1).max(100).default(3),
+  NIGHT_SCORING_SETTLE_SECONDS: intIn(1, 86400, 10),
   RESCORE_CRON: z
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')

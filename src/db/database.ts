@@ -113,6 +113,8 @@ export interface NightScoringTable {
   generation: Generated<number>;
   pending_since: Date | null;
   last_request_at: Date | null;
+  scored_epochs: Generated<number>;
+  settle_overrides: Generated<number>;
 }
 
 /** When a model version last scored a night. */

@@ -7,7 +7,7 @@ import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
-import { currentGeneration, lockNight, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
+import { currentGeneration, lockNight, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 
@@ -109,6 +109,7 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       const all = Array.from(indices);
       const predicted = await upsertPredictions(trx, recording, selectRows(model, indices, scores, all), false);
       await markNightScored(trx, recording.id, model.version);
+      await recordNightScoring(trx, recording.id, indices.length, false);
       const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
       await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();

@@ -6,7 +6,9 @@ import { scoreRecording } from '../predictions/score-recording.js';
 import type { JobPayloads } from '../queues/queues.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import type { IngestResult } from '../ingest/ingest.processor.js';
-import { findNightScoring, lockAwaitingJobs, lockNight, settleAwaitingJob, startGeneration, type AwaitingJob } from './night-scoring.repository.js';
+import { countEpochs } from '../recordings/recordings.repository.js';
+import { findNightScoring, lockAwaitingJobs, lockNight, recordNightScoring, settleAwaitingJob, startGeneration, type AwaitingJob } from './night-scoring.repository.js';
+import { whenToScore } from './night-scoring.policy.js';
 
 type NightJob = Job<JobPayloads['night']>;
 
@@ -20,21 +22,19 @@ export interface NightScoringOutcome {
 
 /**
  * Scores one recording's whole stored night with the active model, then completes every ingest job
- * of the recording that was waiting for it, in one transaction. Waits (without spending an attempt)
- * while uploads to the recording are still arriving, up to NIGHT_SCORING_MAX_WAIT_SECONDS.
+ * of the recording that was waiting for it, in one transaction. Waits (without spending an attempt,
+ * via moveToDelayed) while uploads to the recording are still arriving, up to
+ * NIGHT_SCORING_MAX_WAIT_SECONDS, and while the night's scoring budget is spent (see whenToScore).
  */
 export async function processNightScoring(ctx: AppContext, log: Logger, job: NightJob, token: string | undefined): Promise<NightScoringOutcome | null> {
   const recordingId = job.data.recordingId;
   const state = await findNightScoring(ctx.db, recordingId);
   if (!state) return null; // the recording is gone
-  if (state.pending_since !== null && state.last_request_at !== null && token !== undefined) {
-    const quiet = state.last_request_at.getTime() + ctx.config.NIGHT_SCORING_DEBOUNCE_MS;
-    const ceiling = state.pending_since.getTime() + ctx.config.NIGHT_SCORING_MAX_WAIT_SECONDS * 1000;
-    const runAt = Math.min(quiet, ceiling);
-    if (runAt > Date.now() + 10) {
-      await job.moveToDelayed(runAt, token);
-      throw new DelayedError();
-    }
+  const stored = state.pending_since === null ? 0 : await countEpochs(ctx.db, recordingId, { fromIndex: 0, toIndex: null });
+  const plan = whenToScore(ctx.config, state, stored, Date.now());
+  if (plan.runAt !== null && token !== undefined) {
+    await job.moveToDelayed(plan.runAt, token);
+    throw new DelayedError();
   }
   await startGeneration(ctx.db, recordingId);
   const model = ctx.registry.active();
@@ -46,6 +46,7 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
     if (waiting.length === 0 || !recording) return { recording_id: recordingId, model_version: null, epochs: 0, written: 0, jobs: 0 };
     const usable = model && model.featureSchemaVersion === recording.feature_schema_version ? model : null;
     const scored = usable ? await scoreRecording(trx, recording, usable) : { epochs: 0, written: [] };
+    await recordNightScoring(trx, recordingId, scored.epochs, plan.overBudget);
     const written = new Set(scored.written);
     for (const awaiting of waiting) {
       await settleAwaitingJob(trx, awaiting.id, { state: 'completed', result: jobResult(awaiting, usable, written) });

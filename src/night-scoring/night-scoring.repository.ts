@@ -7,6 +7,8 @@ export interface NightScoringState {
   readonly generation: number;
   readonly pending_since: Date | null;
   readonly last_request_at: Date | null;
+  readonly scored_epochs: number;
+  readonly settle_overrides: number;
 }
 
 /**
@@ -23,7 +25,11 @@ export async function requestNightScoring(trx: Transaction<Database>, recordingI
 }
 
 export async function findNightScoring(db: Db, recordingId: string): Promise<NightScoringState | undefined> {
-  return db.selectFrom('night_scoring').select(['generation', 'pending_since', 'last_request_at']).where('recording_id', '=', recordingId).executeTakeFirst();
+  return db
+    .selectFrom('night_scoring')
+    .select(['generation', 'pending_since', 'last_request_at', 'scored_epochs', 'settle_overrides'])
+    .where('recording_id', '=', recordingId)
+    .executeTakeFirst();
 }
 
 export async function currentGeneration(db: Db, recordingId: string): Promise<number> {
@@ -40,6 +46,15 @@ export async function startGeneration(db: Db, recordingId: string): Promise<void
     .set({ generation: sql`generation + 1`, pending_since: null })
     .where('recording_id', '=', recordingId)
     .execute();
+}
+
+/** Counts an upload-driven scoring of `epochs` epochs against the night's budget. */
+export async function recordNightScoring(trx: Transaction<Database>, recordingId: string, epochs: number, overBudget: boolean): Promise<void> {
+  await sql`
+    INSERT INTO night_scoring (recording_id, scored_epochs, settle_overrides) VALUES (${recordingId}::uuid, ${epochs}, ${overBudget ? 1 : 0})
+    ON CONFLICT (recording_id) DO UPDATE
+      SET scored_epochs = night_scoring.scored_epochs + EXCLUDED.scored_epochs,
+          settle_overrides = night_scoring.settle_overrides + EXCLUDED.settle_overrides`.execute(trx);
 }
 
 /** Serialises scorings of one recording for the rest of the transaction. */
