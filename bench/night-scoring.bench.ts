@@ -10,7 +10,7 @@
 //   npm run bench:night   (BENCH_MODEL=<the registry's default active version> BENCH_MODELS_DIR=models
 //                          BENCH_NIGHT_RECORDINGS=5 BENCH_NIGHT_PACED_SECONDS=60 BENCH_NIGHT_PACED_PARTS=100
 //                          BENCH_NIGHT_SINGLE_CLIENTS=4 BENCH_WORKERS=1 BENCH_WORKER_CONCURRENCY=4;
-//                          optional: BENCH_NIGHT_PATTERNS=one,10,100,paced,single to run some patterns only,
+//                          optional: BENCH_NIGHT_PATTERNS=one,10,100,paced,slow,single to run some patterns only,
 //                          BENCH_NIGHT_DEBOUNCE_MS and BENCH_NIGHT_MAX_WAIT_SECONDS to override
 //                          NIGHT_SCORING_DEBOUNCE_MS and NIGHT_SCORING_MAX_WAIT_SECONDS)
 import path from 'node:path';
@@ -37,7 +37,7 @@ const RECORDINGS = Number(process.env['BENCH_NIGHT_RECORDINGS'] ?? 5);
 const PACED_SECONDS = Number(process.env['BENCH_NIGHT_PACED_SECONDS'] ?? 60);
 const PACED_PARTS = Number(process.env['BENCH_NIGHT_PACED_PARTS'] ?? 100);
 const SINGLE_CLIENTS = Number(process.env['BENCH_NIGHT_SINGLE_CLIENTS'] ?? 4);
-/** Patterns to run (comma-separated keys: one,10,100,paced,single); the one-request night always runs, as the reference. */
+/** Patterns to run (comma-separated keys: one,10,100,paced,slow,single); the one-request night always runs, as the reference. */
 const ONLY = process.env['BENCH_NIGHT_PATTERNS']?.split(',').map((s) => s.trim()).filter(Boolean);
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 1);
 const CONCURRENCY = process.env['BENCH_WORKER_CONCURRENCY'] ?? '4';
@@ -118,6 +118,8 @@ const ALL_PATTERNS: Pattern[] = [
   { key: '10', name: '10 parts back to back', parts: 10, sending: { kind: 'back-to-back' }, together: false, target: false },
   { key: '100', name: '100 parts back to back', parts: 100, sending: { kind: 'back-to-back' }, together: false, target: true },
   { key: 'paced', name: `${PACED_PARTS} parts paced over ${PACED_SECONDS} s`, parts: PACED_PARTS, sending: { kind: 'paced', seconds: PACED_SECONDS }, together: true, target: PACED_PARTS === 100 && PACED_SECONDS <= 60 },
+  // Gaps just over the default 1 s debounce: without the scoring budget each part was its own scoring.
+  { key: 'slow', name: '50 parts paced over 60 s', parts: 50, sending: { kind: 'paced', seconds: 60 }, together: true, target: false },
   { key: 'single', name: `one epoch per request (${SINGLE_CLIENTS} clients)`, parts: 'epochs', sending: { kind: 'clients', clients: SINGLE_CLIENTS }, together: false, target: false },
 ];
 const unknown = ONLY?.filter((k) => !ALL_PATTERNS.some((p) => p.key === k)) ?? [];
