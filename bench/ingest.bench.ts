@@ -1,7 +1,7 @@
 // End-to-end ingest: many clients POST whole real nights (packed and list form) while worker
 // processes score and store them; epochs per second from the first request to the last prediction
 // stored, against COPY of the same epoch and prediction rows into the same tables.
-//   npm run bench:ingest            (BENCH_INGEST_SECONDS=60 BENCH_CLIENTS=16 BENCH_WORKERS=1)
+//   npm run bench:ingest            (BENCH_INGEST_SECONDS=60 BENCH_CLIENTS=16 BENCH_WORKERS=1 BENCH_MODEL=<default>)
 import { sql } from 'kysely';
 import pg from 'pg';
 import { copyIn, copyOut, splitLines } from './lib/copy-baseline.js';
@@ -14,9 +14,11 @@ const SECONDS = Number(process.env['BENCH_INGEST_SECONDS'] ?? 60);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 16);
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 1);
 const CONCURRENCY = process.env['BENCH_WORKER_CONCURRENCY'] ?? '4';
+/** Active model (default: the registry's default version). */
+const MODEL = process.env['BENCH_MODEL'];
 
 const report = new Reporter('end-to-end ingest');
-const stack = await BenchStack.create({ WORKER_CONCURRENCY: CONCURRENCY });
+const stack = await BenchStack.create({ WORKER_CONCURRENCY: CONCURRENCY, ...(MODEL ? { ACTIVE_MODEL_VERSION: MODEL } : {}) });
 try {
   const api = await stack.startApi();
   // Profiling: BENCH_WORKER_NODE_OPTIONS="--import $PWD/bench/lib/cpu-profile.mjs" CPU_PROFILE_DIR=/tmp/prof
