@@ -7,7 +7,7 @@ import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
-import { currentGeneration, lockNight, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
+import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 
@@ -113,7 +113,14 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
       await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
-      return { outcome, generation: null };
+      return { outcome, generation: null, written: predicted };
+    }
+    // Nothing new (a re-sent upload) and nothing waiting: the night is as its last scoring saw it.
+    if (inserted.length === 0 && (await nightIsCurrent(trx, recording.id, model.version, indices))) {
+      const outcome: IngestResult = { ...partial, predicted: indices.length, rescored: 0, model_version: model.version };
+      await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+      await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+      return { outcome, generation: null, written: 0 };
     }
     const generation = await requestNightScoring(trx, recording.id);
     await trx
@@ -121,14 +128,14 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       .set({ awaits_scoring: true, result: JSON.stringify(partial), progress: JSON.stringify({ done: indices.length, total: indices.length }), updated_at: sql`now()` })
       .where('id', '=', jobId)
       .execute();
-    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation };
+    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation, written: 0 };
   });
   if (!stored) return null;
   ctx.metrics.epochsIngested.inc(stored.outcome.inserted);
   ctx.metrics.epochsDuplicate.inc(stored.outcome.duplicates);
   if (stored.generation === null) {
-    ctx.metrics.scoringBatchSize.observe(indices.length);
-    ctx.metrics.predictionsWritten.inc({ model_version: model.version }, stored.outcome.predicted);
+    if (stored.written > 0) ctx.metrics.scoringBatchSize.observe(indices.length);
+    ctx.metrics.predictionsWritten.inc({ model_version: model.version }, stored.written);
     return stored.outcome;
   }
   await enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS).catch((err: unknown) =>

@@ -8,6 +8,9 @@ export interface ScoringPlan {
   readonly overBudget: boolean;
 }
 
+/** The settle time stops doubling at 64 × NIGHT_SCORING_SETTLE_SECONDS (about 11 minutes by default). */
+export const MAX_SETTLE_DOUBLINGS = 6;
+
 type PolicyConfig = Pick<Config, 'NIGHT_SCORING_DEBOUNCE_MS' | 'NIGHT_SCORING_MAX_WAIT_SECONDS' | 'NIGHT_SCORING_BUDGET' | 'NIGHT_SCORING_SETTLE_SECONDS'>;
 
 /**
@@ -30,7 +33,7 @@ export function whenToScore(config: PolicyConfig, state: NightScoringState, stor
   const debounced = Math.min(quiet, ceiling);
   if (debounced > now) return { runAt: debounced, overBudget: false };
   if (state.scored_epochs + storedEpochs <= config.NIGHT_SCORING_BUDGET * storedEpochs) return { runAt: null, overBudget: false };
-  const settled = lastRequest + config.NIGHT_SCORING_SETTLE_SECONDS * 1000 * 2 ** state.settle_overrides;
+  const settled = lastRequest + config.NIGHT_SCORING_SETTLE_SECONDS * 1000 * 2 ** Math.min(state.settle_overrides, MAX_SETTLE_DOUBLINGS);
   if (settled > now) return { runAt: settled, overBudget: false };
   return { runAt: null, overBudget: true };
 }

@@ -48,6 +48,19 @@ export async function startGeneration(db: Db, recordingId: string): Promise<void
     .execute();
 }
 
+/**
+ * Under the night's lock: no upload of the recording waits for a scoring, and every one of `indices`
+ * carries a prediction of `modelVersion`, so those predictions are the current night's.
+ */
+export async function nightIsCurrent(trx: Transaction<Database>, recordingId: string, modelVersion: string, indices: Int32Array): Promise<boolean> {
+  const row = await sql<{ waiting: boolean; predicted: number }>`
+    SELECT EXISTS (SELECT 1 FROM jobs WHERE recording_id = ${recordingId}::uuid AND awaits_scoring AND state = 'active') AS waiting,
+           (SELECT count(*)::int FROM predictions WHERE recording_id = ${recordingId}::uuid AND model_version = ${modelVersion}
+              AND epoch_index = ANY(${Array.from(indices)}::int4[])) AS predicted`.execute(trx);
+  const { waiting, predicted } = row.rows[0]!;
+  return !waiting && predicted === indices.length;
+}
+
 /** Counts an upload-driven scoring of `epochs` epochs against the night's budget. */
 export async function recordNightScoring(trx: Transaction<Database>, recordingId: string, epochs: number, overBudget: boolean): Promise<void> {
   await sql`

@@ -114,6 +114,13 @@ describe('night-level scoring with a context model', () => {
     expect(Date.parse(one.scored_at!)).toBeGreaterThan(Date.now() - 60_000);
     // The decoder fixed the REM share of the night, so the night holds some REM and some NREM.
     expect(new Set(one.items.map((i) => i.stage))).toEqual(new Set(['W', 'NREM', 'REM']));
+
+    // Re-sending the whole night changes nothing: the job completes without a scoring.
+    const before = await writtenCounter(api);
+    const again = await waitForJob(api.baseUrl, await ingest(api.baseUrl, parts.id, epochsOf(night, all)));
+    expect(again.result).toMatchObject({ inserted: 0, duplicates: night.indices.length, predicted: night.indices.length, rescored: 0, model_version: VERSION });
+    expect(await writtenCounter(api)).toBe(before);
+    expect((await predictionsOf(api.baseUrl, parts.id)).items).toEqual(many.items);
   });
 
   it('writes fewer than 3 predictions per stored epoch for a night sent in 100 parts', async () => {
