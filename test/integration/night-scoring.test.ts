@@ -314,8 +314,9 @@ describe('night scoring with two worker processes and concurrent uploads', () =>
         Array.from({ length: 30 }, (_, p) => ingest(web.baseUrl, recs[r]!.id, epochsOf(night, night.indices.map((_, k) => k).filter((k) => k % 30 === p)))),
       ),
     );
-    const finished = await Promise.all(jobs.map((id) => waitForJob(web.baseUrl, id, 60_000)));
+    const finished = [];
+    for (const id of jobs) finished.push(await waitForJob(web.baseUrl, id, 120_000));
     expect(finished.filter((job) => job.state !== 'completed')).toEqual([]);
     for (const [r, night] of nights.entries()) expectMatches((await predictionsOf(web.baseUrl, recs[r]!.id)).items, expectedScores(model, night));
-  });
+  }, 180_000);
 });
