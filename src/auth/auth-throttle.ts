@@ -1,0 +1,36 @@
+import { MINUTE_MS } from './rate-limiter.js';
+import type { SlidingWindowStore } from './sliding-window.js';
+
+export type AuthTicket =
+  | { readonly allowed: true; settle(valid: boolean): void }
+  | { readonly allowed: false; readonly retryAfterSeconds: number };
+
+/**
+ * Failed key checks per client address. A check takes a slot before it looks the key up and
+ * gives it back when the key was valid, so a concurrent flood of random tokens gets at most
+ * `perMinute` lookups through, not one per request that arrived before the first failure was
+ * counted. A valid key holds its slot only for the lookup itself.
+ */
+export class AuthThrottle {
+  constructor(
+    private readonly store: SlidingWindowStore,
+    private readonly queuePrefix: string,
+    private readonly perMinute: number,
+    private readonly windowMs = MINUTE_MS,
+  ) {}
+
+  async begin(address: string, now = Date.now()): Promise<AuthTicket> {
+    if (this.perMinute <= 0) return { allowed: true, settle: () => undefined };
+    const key = `{${this.queuePrefix}}:authfail:${address}`;
+    const decision = await this.store.consume([{ key, limit: this.perMinute }], this.windowMs, now);
+    if (!decision.allowed) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) };
+    const member = decision.member!;
+    return {
+      allowed: true,
+      // Not awaited by callers: a lost release only makes one address's budget one smaller for a minute.
+      settle: (valid) => {
+        if (valid) void this.store.release(key, member).catch(() => undefined);
+      },
+    };
+  }
+}
