@@ -5,7 +5,8 @@ import { AppError, notFound } from '../errors/app-error.js';
 import { parseUuid } from '../http/params.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from './api-keys.repository.js';
-import { DEFAULT_TENANT, SCOPES } from './scopes.js';
+import { parseQuery } from '../http/query.js';
+import { SCOPES, isOperator, operatorScope, type AuthContext } from './scopes.js';
 
 export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-", up to 63 characters');
 
@@ -27,9 +28,13 @@ export function toApiKeyResource(record: ApiKeyRecord) {
   };
 }
 
-/** Operators (the default tenant) manage every tenant's keys; other admins only their own. */
-function mayManage(callerTenant: string, tenant: string): boolean {
-  return callerTenant === DEFAULT_TENANT || callerTenant === tenant;
+export const ListApiKeysQuery = z.strictObject({ tenant: TenantName.optional() });
+
+/** Operators manage every tenant's keys; other admins only their own tenant's. */
+function requireManage(auth: AuthContext, tenant: string): void {
+  if (!isOperator(auth) && auth.tenant !== tenant) {
+    throw new AppError(403, 'forbidden', `keys of tenant ${auth.tenant} cannot manage keys of tenant ${tenant}`, { required_scope: 'operator' });
+  }
 }
 
 export function apiKeysRouter(ctx: AppContext): Router {
@@ -37,21 +42,24 @@ export function apiKeysRouter(ctx: AppContext): Router {
 
   router.post('/v1/api-keys', async (req, res) => {
     const body = validate(CreateApiKeyBody, requireObjectBody(req.body), 'api key');
-    if (!mayManage(req.auth.tenant, body.tenant)) {
-      throw new AppError(403, 'forbidden', `keys of tenant ${req.auth.tenant} cannot create keys for tenant ${body.tenant}`);
+    requireManage(req.auth, body.tenant);
+    // Otherwise any tenant admin could make itself an operator.
+    if (body.scopes.includes('operator') && !isOperator(req.auth)) {
+      throw new AppError(403, 'forbidden', 'only an operator can grant the operator scope', { required_scope: 'operator' });
     }
     const { record, key } = await createApiKey(ctx.db, { tenant: body.tenant, scopes: [...new Set(body.scopes)], name: body.name });
     res.status(201).json({ ...toApiKeyResource(record), key });
   });
 
   router.get('/v1/api-keys', async (req, res) => {
-    res.json({ items: (await listApiKeys(ctx.db, req.auth.tenant)).map(toApiKeyResource) });
+    const tenant = parseQuery(ListApiKeysQuery, req.query).tenant ?? req.auth.tenant;
+    requireManage(req.auth, tenant);
+    res.json({ items: (await listApiKeys(ctx.db, tenant)).map(toApiKeyResource) });
   });
 
   router.delete('/v1/api-keys/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'api_key_not_found', 'api key');
-    const tenant = req.auth.tenant === DEFAULT_TENANT ? null : req.auth.tenant;
-    if (!(await revokeApiKey(ctx.db, id, tenant))) throw notFound('api_key_not_found', `api key ${id} does not exist`, { id });
+    if (!(await revokeApiKey(ctx.db, id, operatorScope(req.auth) ?? null))) throw notFound('api_key_not_found', `api key ${id} does not exist`, { id });
     res.status(204).end();
   });
 

@@ -9,7 +9,7 @@ import { UsageError, type CliCommand } from './command.js';
 
 const HELP = `Usage: npm run cli -- keys <create|list|revoke> [options]
 
-  keys create --tenant <name> --scopes <ingest,read,admin> [--name <text>]
+  keys create --tenant <name> --scopes <ingest,read,admin,operator> [--name <text>]
       prints the new key once (only its hash is stored), then its id
   keys list --tenant <name>
   keys revoke --id <key id>
@@ -35,10 +35,10 @@ function parse(argv: readonly string[]) {
 }
 
 function parseScopes(text: string | undefined): Scope[] {
-  if (!text) throw new UsageError('--scopes is required (comma-separated: ingest, read, admin)');
+  if (!text) throw new UsageError('--scopes is required (comma-separated: ingest, read, admin, operator)');
   const scopes = text.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (bad.length > 0 || scopes.length === 0) throw new UsageError(`unknown scope ${bad.join(', ') || '(none)'}; use ingest, read, admin`);
+  if (bad.length > 0 || scopes.length === 0) throw new UsageError(`unknown scope ${bad.join(', ') || '(none)'}; use ${SCOPES.join(', ')}`);
   return [...new Set(scopes)] as Scope[];
 }
 

@@ -43,7 +43,7 @@ export function modelsRouter(ctx: AppContext): Router {
 
   router.post('/v1/models/reload', async (req, res) => {
     // The active model is shared by every tenant: switching it is an operator's decision.
-    if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys of the default tenant)');
+    if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys with the operator scope)', { required_scope: 'operator' });
     const body = validate(ReloadBody, req.body ?? {}, 'reload request');
     let config: Config;
     try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateApiKeyBody } from '../auth/api-keys.routes.js';
+import { CreateApiKeyBody, ListApiKeysQuery } from '../auth/api-keys.routes.js';
 import { CreateDeviceBody } from '../devices/devices.routes.js';
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
 import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
@@ -45,7 +45,7 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'post', path: '/v1/models/reload', summary: 'Re-read configuration and folders; switch every process', tag: 'models', scope: 'admin', body: ReloadBody, success: ok('switched'), errors: [404, 422] },
   { method: 'post', path: '/v1/rescore', summary: 'Re-score stored epochs with a model version', tag: 'models', scope: 'admin', body: RescoreBody, success: ok('accepted', 202), errors: [400, 404, 422] },
   { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', tag: 'keys', scope: 'admin', body: CreateApiKeyBody, success: ok('created', 201), errors: [400, 422] },
-  { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (hashes never leave the server)", tag: 'keys', scope: 'admin', success: ok('keys') },
+  { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (operators: any tenant's; hashes never leave the server)", tag: 'keys', scope: 'admin', query: ListApiKeysQuery, success: ok('keys'), errors: [400] },
   { method: 'delete', path: '/v1/api-keys/{id}', summary: 'Revoke an API key', tag: 'keys', scope: 'admin', success: ok('revoked', 204), errors: [404] },
   { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'admin', success: ok('HTML', 200, 'text/html') },
 ];
