@@ -5,7 +5,7 @@ import { AppError, notFound } from '../errors/app-error.js';
 import { parseUuid } from '../http/params.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from './api-keys.repository.js';
-import { parseQuery } from '../http/query.js';
+import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { SCOPES, isOperator, operatorScope, type AuthContext } from './scopes.js';
 
 export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-", up to 63 characters');
@@ -14,6 +14,7 @@ export const CreateApiKeyBody = z.strictObject({
   tenant: TenantName,
   scopes: z.array(z.enum(SCOPES)).min(1),
   name: z.string().max(200).optional(),
+  expires_at: IsoTimestamp.refine((t) => Date.parse(t) > Date.now(), 'must be in the future').optional(),
 });
 
 export function toApiKeyResource(record: ApiKeyRecord) {
@@ -25,6 +26,8 @@ export function toApiKeyResource(record: ApiKeyRecord) {
     key_prefix: record.key_prefix,
     created_at: record.created_at.toISOString(),
     revoked_at: record.revoked_at?.toISOString() ?? null,
+    expires_at: record.expires_at?.toISOString() ?? null,
+    last_used_at: record.last_used_at?.toISOString() ?? null,
   };
 }
 
@@ -47,7 +50,12 @@ export function apiKeysRouter(ctx: AppContext): Router {
     if (body.scopes.includes('operator') && !isOperator(req.auth)) {
       throw new AppError(403, 'forbidden', 'only an operator can grant the operator scope', { required_scope: 'operator' });
     }
-    const { record, key } = await createApiKey(ctx.db, { tenant: body.tenant, scopes: [...new Set(body.scopes)], name: body.name });
+    const { record, key } = await createApiKey(ctx.db, {
+      tenant: body.tenant,
+      scopes: [...new Set(body.scopes)],
+      name: body.name,
+      expiresAt: body.expires_at === undefined ? null : new Date(body.expires_at),
+    });
     res.status(201).json({ ...toApiKeyResource(record), key });
   });
 

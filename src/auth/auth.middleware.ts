@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context.js';
 import { AppError } from '../errors/app-error.js';
 import { findActiveKey } from './api-keys.repository.js';
 import type { AuthThrottle } from './auth-throttle.js';
+import type { KeyUsage } from './key-usage.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { DEFAULT_TENANT, SCOPES, hasScope, normalizePath, requiredScope, type AuthContext } from './scopes.js';
 
@@ -41,6 +42,7 @@ const KEY_SHAPE = /^nct_[A-Za-z0-9_-]{43}$/;
 export interface AuthGuards {
   readonly limiter: RateLimiter;
   readonly throttle: AuthThrottle;
+  readonly usage: KeyUsage;
 }
 
 function tooMany(res: Response, retryAfterSeconds: number, message: string, details: Record<string, unknown>): AppError {
@@ -52,9 +54,9 @@ function tooMany(res: Response, retryAfterSeconds: number, message: string, deta
  * Looks a presented key up, within the client address's budget of failed checks: past it the
  * answer is 429 before the database is asked, so a flood of random tokens cannot fill the pool.
  */
-async function checkKey(ctx: AppContext, throttle: AuthThrottle, req: Request, res: Response, secret: string): Promise<AuthContext> {
+async function checkKey(ctx: AppContext, guards: AuthGuards, req: Request, res: Response, secret: string): Promise<AuthContext> {
   const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const ticket = await throttle.begin(address);
+  const ticket = await guards.throttle.begin(address);
   if (!ticket.allowed) {
     ctx.metrics.authKeyChecks.inc({ outcome: 'throttled' });
     throw tooMany(res, ticket.retryAfterSeconds, `too many failed key checks from this address; at most ${ctx.config.AUTH_FAILURES_PER_MINUTE} a minute`, {
@@ -65,7 +67,8 @@ async function checkKey(ctx: AppContext, throttle: AuthThrottle, req: Request, r
   const key = KEY_SHAPE.test(secret) ? await findActiveKey(ctx.db, secret) : undefined;
   ticket.settle(key !== undefined);
   ctx.metrics.authKeyChecks.inc({ outcome: key ? 'valid' : 'invalid' });
-  if (!key) throw unauthorized('invalid or revoked api key');
+  if (!key) throw unauthorized('invalid, revoked or expired api key');
+  guards.usage.seen(key);
   return { tenant: key.tenant, scopes: key.scopes, keyId: key.id };
 }
 
@@ -84,7 +87,7 @@ export function authenticate(ctx: AppContext, guards: AuthGuards, options: { all
       if (!secret) throw unauthorized('missing credentials: send Authorization: Bearer <api key>');
       const adminToken = ctx.config.NOCTIS_ADMIN_TOKEN;
       const auth: AuthContext =
-        adminToken && sameSecret(secret, adminToken) ? { tenant: DEFAULT_TENANT, scopes: SCOPES, keyId: null } : await checkKey(ctx, guards.throttle, req, res, secret);
+        adminToken && sameSecret(secret, adminToken) ? { tenant: DEFAULT_TENANT, scopes: SCOPES, keyId: null } : await checkKey(ctx, guards, req, res, secret);
       const scope = requiredScope(req.method, path);
       const safe = req.method === 'GET' || req.method === 'HEAD';
       const readView = safe && options.allowReadOn?.test(path) === true && hasScope(auth, 'read');

@@ -141,7 +141,10 @@ export interface ApiKeysTable {
   key_prefix: string;
   created_at: Generated<Date>;
   revoked_at: Date | null;
+  /** Kept to the minute (see auth/key-usage.ts). */
   last_used_at: Date | null;
+  /** Past this the key answers 401; null: never expires. */
+  expires_at: Timestamp | null;
 }
 
 export interface Database {

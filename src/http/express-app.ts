@@ -17,6 +17,7 @@ import { apiKeysRouter } from '../auth/api-keys.routes.js';
 import { authenticate } from '../auth/auth.middleware.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
 import { FallbackWindow } from '../auth/fallback-window.js';
+import { KeyUsage } from '../auth/key-usage.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { RedisSlidingWindow } from '../auth/sliding-window.js';
 import { openApiRouter } from '../openapi/openapi.routes.js';
@@ -39,6 +40,7 @@ export function createExpressApp(ctx: AppContext): Express {
   const guards = {
     limiter: new RateLimiter(store, ctx.config.QUEUE_PREFIX, { perKey: ctx.config.RATE_LIMIT_PER_MINUTE, perTenant: ctx.config.TENANT_RATE_LIMIT_PER_MINUTE }),
     throttle: new AuthThrottle(store, ctx.config.QUEUE_PREFIX, ctx.config.AUTH_FAILURES_PER_MINUTE),
+    usage: new KeyUsage(ctx.db, ctx.logger),
   };
   app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, guards, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
   app.use(BULL_BOARD_PATH, bullBoardHandler(ctx.queues));
