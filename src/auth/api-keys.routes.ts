@@ -4,7 +4,10 @@ import type { AppContext } from '../app-context.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import { parseUuid } from '../http/params.js';
 import { requireObjectBody, validate } from '../http/validate.js';
+import { requestActor } from '../audit/audit.actor.js';
+import { recordAudit } from '../audit/audit.repository.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from './api-keys.repository.js';
+import { keyCreated, keyRevoked } from './api-keys.audit.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { SCOPES, isOperator, operatorScope, type AuthContext } from './scopes.js';
 
@@ -50,11 +53,15 @@ export function apiKeysRouter(ctx: AppContext): Router {
     if (body.scopes.includes('operator') && !isOperator(req.auth)) {
       throw new AppError(403, 'forbidden', 'only an operator can grant the operator scope', { required_scope: 'operator' });
     }
-    const { record, key } = await createApiKey(ctx.db, {
-      tenant: body.tenant,
-      scopes: [...new Set(body.scopes)],
-      name: body.name,
-      expiresAt: body.expires_at === undefined ? null : new Date(body.expires_at),
+    const { record, key } = await ctx.db.transaction().execute(async (trx) => {
+      const created = await createApiKey(trx, {
+        tenant: body.tenant,
+        scopes: [...new Set(body.scopes)],
+        name: body.name,
+        expiresAt: body.expires_at === undefined ? null : new Date(body.expires_at),
+      });
+      await recordAudit(trx, keyCreated(created.record, requestActor(req)));
+      return created;
     });
     res.status(201).json({ ...toApiKeyResource(record), key });
   });
@@ -67,7 +74,11 @@ export function apiKeysRouter(ctx: AppContext): Router {
 
   router.delete('/v1/api-keys/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'api_key_not_found', 'api key');
-    if (!(await revokeApiKey(ctx.db, id, operatorScope(req.auth) ?? null))) throw notFound('api_key_not_found', `api key ${id} does not exist`, { id });
+    await ctx.db.transaction().execute(async (trx) => {
+      const revoked = await revokeApiKey(trx, id, operatorScope(req.auth) ?? null);
+      if (!revoked) throw notFound('api_key_not_found', `api key ${id} does not exist`, { id });
+      await recordAudit(trx, keyRevoked(revoked, requestActor(req)));
+    });
     res.status(204).end();
   });
 

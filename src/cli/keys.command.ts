@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CLI_ACTOR, recordAudit } from '../audit/audit.repository.js';
+import { keyCreated, keyRevoked } from '../auth/api-keys.audit.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.repository.js';
 import { TenantName } from '../auth/api-keys.routes.js';
 import { SCOPES, type Scope } from '../auth/scopes.js';
@@ -74,7 +76,11 @@ export const keysCommand: CliCommand = {
         const tenant = parseTenant(values.tenant);
         const scopes = parseScopes(values.scopes);
         const expiresAt = parseExpiry(values['expires-at']);
-        const { record, key } = await createApiKey(handle.db, { tenant, scopes, name: values.name, expiresAt });
+        const { record, key } = await handle.db.transaction().execute(async (trx) => {
+          const created = await createApiKey(trx, { tenant, scopes, name: values.name, expiresAt });
+          await recordAudit(trx, keyCreated(created.record, CLI_ACTOR));
+          return created;
+        });
         runtime.stdout.write(`${key}\n`);
         const until = expiresAt ? `, expiring at ${expiresAt.toISOString()}` : '';
         runtime.stderr.write(`created key ${record.id} for tenant ${tenant} with scopes ${scopes.join(',')}${until}; it is shown only once\n`);
@@ -90,7 +96,13 @@ export const keysCommand: CliCommand = {
       }
       if (action === 'revoke') {
         if (!isUuid(values.id)) throw new UsageError('--id <key id> is required');
-        if (!(await revokeApiKey(handle.db, values.id, null))) {
+        const id = values.id;
+        const revoked = await handle.db.transaction().execute(async (trx) => {
+          const record = await revokeApiKey(trx, id, null);
+          if (record) await recordAudit(trx, keyRevoked(record, CLI_ACTOR));
+          return record;
+        });
+        if (!revoked) {
           runtime.stderr.write(`no active key ${values.id}\n`);
           return 1;
         }

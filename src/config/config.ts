@@ -70,6 +70,7 @@ const ConfigSchema = z.object({
   // Failed key checks per client address per minute before 429 (0 = no limit).
   AUTH_FAILURES_PER_MINUTE: intIn(0, 1_000_000, 30),
   TRUST_PROXY: TrustProxy,
+  AUDIT_RETENTION_DAYS: intIn(1, 36500, 365),
   WEB_CONCURRENCY: intIn(1, 64, 1),
   DB_POOL_SIZE: intIn(1, 200, 10),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),

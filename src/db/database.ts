@@ -147,6 +147,19 @@ export interface ApiKeysTable {
   expires_at: Timestamp | null;
 }
 
+/** Operator-visible record of one security-relevant action (see audit/). */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  action: string;
+  actor_kind: string;
+  actor_tenant: string | null;
+  actor_key_id: string | null;
+  target_tenant: string | null;
+  target_id: string | null;
+  details: Json;
+}
+
 export interface Database {
   devices: DevicesTable;
   recordings: RecordingsTable;
@@ -160,6 +173,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   night_scoring: NightScoringTable;
   night_scores: NightScoresTable;
+  audit_events: AuditEventsTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

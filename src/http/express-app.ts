@@ -14,6 +14,7 @@ import { pagesRouter } from '../pages/pages.routes.js';
 import { summaryRouter } from '../summary/summary.routes.js';
 import { BULL_BOARD_PATH, bullBoardHandler } from '../admin/bull-board.js';
 import { apiKeysRouter } from '../auth/api-keys.routes.js';
+import { auditRouter } from '../audit/audit.routes.js';
 import { authenticate } from '../auth/auth.middleware.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
 import { FallbackWindow } from '../auth/fallback-window.js';
@@ -47,7 +48,7 @@ export function createExpressApp(ctx: AppContext): Express {
   // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
   // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
   app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
-  const features = [apiKeysRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
+  const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
   for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));

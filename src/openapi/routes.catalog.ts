@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditQuery } from '../audit/audit.routes.js';
 import { CreateApiKeyBody, ListApiKeysQuery } from '../auth/api-keys.routes.js';
 import { CreateDeviceBody } from '../devices/devices.routes.js';
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
@@ -47,5 +48,6 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', tag: 'keys', scope: 'admin', body: CreateApiKeyBody, success: ok('created', 201), errors: [400, 422] },
   { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (operators: any tenant's; hashes never leave the server)", tag: 'keys', scope: 'admin', query: ListApiKeysQuery, success: ok('keys'), errors: [400] },
   { method: 'delete', path: '/v1/api-keys/{id}', summary: 'Revoke an API key', tag: 'keys', scope: 'admin', success: ok('revoked', 204), errors: [404] },
+  { method: 'get', path: '/v1/audit', summary: 'Who created or revoked keys, reloaded models, started or cancelled re-scores; paged, oldest first', tag: 'operations', scope: 'operator', query: AuditQuery, success: ok('a page of audit records'), errors: [400] },
   { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'admin', success: ok('HTML', 200, 'text/html') },
 ];

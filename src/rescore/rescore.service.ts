@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { JobRow } from '../db/database.js';
 import { findDevice } from '../devices/devices.repository.js';
+import { CLI_ACTOR, recordAudit, type AuditActor } from '../audit/audit.repository.js';
 import { DEFAULT_TENANT } from '../auth/scopes.js';
 import { AppError, conflict, notFound } from '../errors/app-error.js';
 import { findJob, insertJob, lockJob } from '../jobs/jobs.repository.js';
@@ -30,6 +31,7 @@ export async function startRescore(
   trigger: RescoreParams['trigger'],
   tenant?: string,
   owner: string = tenant ?? DEFAULT_TENANT,
+  actor: AuditActor = CLI_ACTOR,
 ): Promise<StartedRescore> {
   const model = ctx.registry.resolve(request.model_version);
   if (request.from !== undefined && request.to !== undefined && Date.parse(request.from) >= Date.parse(request.to)) {
@@ -62,14 +64,18 @@ export async function startRescore(
     tenant: tenant ?? null,
   };
   const jobId = randomUUID();
-  await createRescoreJob(ctx, jobId, params, owner);
+  await createRescoreJob(ctx, jobId, params, owner, actor);
   return { jobId, modelVersion: model.version };
 }
 
+/** The request as the audit log keeps it: a long list of recording ids as its length. */
+const rescoreDetails = ({ recording_ids, ...rest }: RescoreParams) => ({ ...rest, recording_count: recording_ids?.length ?? null });
+
 /** Parent row and plan in one transaction (idempotent for a given id), then the planner job. */
-export async function createRescoreJob(ctx: AppContext, jobId: string, params: RescoreParams, owner: string = params.tenant ?? DEFAULT_TENANT): Promise<void> {
+export async function createRescoreJob(ctx: AppContext, jobId: string, params: RescoreParams, owner: string, actor: AuditActor): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     if (await findJob(trx, jobId)) return;
+    await recordAudit(trx, { action: 'rescore.started', actor, targetTenant: owner, targetId: jobId, details: rescoreDetails(params) });
     await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, tenant: owner, params: { ...params }, progress: { done: 0, total: 0 } });
     await insertPlan(trx, jobId, params.model_version);
   });
@@ -80,7 +86,7 @@ export async function createRescoreJob(ctx: AppContext, jobId: string, params: R
  * Cancels a re-score: the parent becomes `cancelled`, chunks not yet started are cancelled (and
  * their queue entries removed, best effort); chunks already running finish and stay counted.
  */
-export async function cancelRescore(ctx: AppContext, jobId: string, tenant: string | undefined): Promise<JobRow> {
+export async function cancelRescore(ctx: AppContext, jobId: string, tenant: string | undefined, actor: AuditActor): Promise<JobRow> {
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
     if (!parent || (tenant !== undefined && parent.tenant !== tenant)) throw notFound('job_not_found', `job ${jobId} does not exist`, { job_id: jobId });
@@ -91,6 +97,7 @@ export async function cancelRescore(ctx: AppContext, jobId: string, tenant: stri
       throw conflict('job_already_finished', `job ${jobId} is already ${parent.state}`, { job_id: jobId, state: parent.state });
     }
     const cancelled = await cancelQueuedChunks(trx, jobId);
+    await recordAudit(trx, { action: 'rescore.cancelled', actor, targetTenant: parent.tenant, targetId: jobId, details: { chunks_cancelled: cancelled.length } });
     await trx.updateTable('jobs').set({ state: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', jobId).execute();
     await updateParent(trx, { ...parent, state: 'cancelled' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
     return { cancelled };
