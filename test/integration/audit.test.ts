@@ -4,7 +4,7 @@ import { hashKey } from '../../src/auth/api-keys.repository.js';
 import type { Database } from '../../src/db/database.js';
 import { Sweeper } from '../../src/jobs/sweeper.js';
 import { expectError, openDb } from '../helpers/fixtures.js';
-import { request } from '../helpers/http.js';
+import { request, type JsonResponse } from '../helpers/http.js';
 import { spawnEntry } from '../helpers/processes.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
@@ -21,7 +21,7 @@ describe('the audit log', () => {
     const items: any[] = [];
     let cursor: string | null = null;
     do {
-      const res = await request(api.baseUrl, 'GET', `/v1/audit?limit=2${query}${cursor ? `&cursor=${cursor}` : ''}`, undefined, as);
+      const res: JsonResponse = await request(api.baseUrl, 'GET', `/v1/audit?limit=2${query}${cursor ? `&cursor=${cursor}` : ''}`, undefined, as);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       items.push(...res.body.items);
       cursor = res.body.next_cursor;
