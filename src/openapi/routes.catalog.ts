@@ -20,7 +20,7 @@ const json = (description: string, schema: z.ZodType) => ({ status: 200, descrip
 /** Every route the app serves, described from the schemas that validate it (a test keeps this complete). */
 export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'operations', scope: null, success: ok('alive') },
-  { method: 'get', path: '/readyz', summary: 'Readiness: database, migrations, Redis, active model', tag: 'operations', scope: null, success: ok('ready'), errors: [503] },
+  { method: 'get', path: '/readyz', summary: 'Readiness: database, migrations, Redis, a queue round trip, active model (names of failing checks; reasons for the operator token)', tag: 'operations', scope: null, success: ok('ready'), errors: [503] },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (token when METRICS_TOKEN is set)', tag: 'operations', scope: null, success: ok('metrics', 200, 'text/plain'), errors: [401] },
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'operations', scope: null, success: ok('OpenAPI 3.1') },
   { method: 'get', path: '/docs', summary: 'Browsable API description', tag: 'operations', scope: null, success: ok('HTML', 200, 'text/html') },
