@@ -72,7 +72,8 @@ const ConfigSchema = z.object({
   TRUST_PROXY: TrustProxy,
   AUDIT_RETENTION_DAYS: intIn(1, 36500, 365),
   WEB_CONCURRENCY: intIn(1, 64, 1),
-  DB_POOL_SIZE: intIn(1, 200, 10),
+  // Default: what one process of every role holds at once with the default concurrencies (see db/pool-budget.ts).
+  DB_POOL_SIZE: intIn(1, 200, 16),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
   // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.
   RESCORE_CONCURRENCY: intIn(1, 64, 1),
