@@ -2,8 +2,13 @@ import type { Logger } from '../logging/logger.js';
 import { MemorySlidingWindow } from './memory-window.js';
 import type { SlidingWindowStore, WindowDecision, WindowLimit } from './sliding-window.js';
 
-/** A Redis answer slower than this counts as no answer: limits must not add outage latency. */
-const REDIS_DEADLINE_MS = 250;
+/**
+ * A Redis answer slower than this counts as no answer. A Redis that is down fails at once (the
+ * client queues nothing offline); this only bounds a hung one. Generous, because under a flood
+ * this process's own event loop is slow to read answers that Redis sent in time, and falling back
+ * then would count the same minute twice.
+ */
+const REDIS_DEADLINE_MS = 2000;
 
 const within = <T>(ms: number, work: Promise<T>): Promise<T> =>
   Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
