@@ -2,7 +2,8 @@ import { MINUTE_MS } from './rate-limiter.js';
 import type { SlidingWindowStore } from './sliding-window.js';
 
 export type AuthTicket =
-  | { readonly allowed: true; settle(valid: boolean): void }
+  /** release(): the check did not fail (a valid key, or no answer from the database), so it gives its slot back. */
+  | { readonly allowed: true; release(): void }
   | { readonly allowed: false; readonly retryAfterSeconds: number };
 
 /**
@@ -20,17 +21,15 @@ export class AuthThrottle {
   ) {}
 
   async begin(address: string, now = Date.now()): Promise<AuthTicket> {
-    if (this.perMinute <= 0) return { allowed: true, settle: () => undefined };
+    if (this.perMinute <= 0) return { allowed: true, release: () => undefined };
     const key = `{${this.queuePrefix}}:authfail:${address}`;
     const decision = await this.store.consume([{ key, limit: this.perMinute }], this.windowMs, now);
     if (!decision.allowed) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) };
     const member = decision.member!;
     return {
       allowed: true,
-      // Not awaited by callers: a lost release only makes one address's budget one smaller for a minute.
-      settle: (valid) => {
-        if (valid) void this.store.release(key, member).catch(() => undefined);
-      },
+      // Not awaited: a lost release only makes one address's budget one smaller for a minute.
+      release: () => void this.store.release(key, member).catch(() => undefined),
     };
   }
 }

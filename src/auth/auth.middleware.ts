@@ -64,8 +64,15 @@ async function checkKey(ctx: AppContext, guards: AuthGuards, req: Request, res: 
       limit_per_minute: ctx.config.AUTH_FAILURES_PER_MINUTE,
     });
   }
-  const key = KEY_SHAPE.test(secret) ? await findActiveKey(ctx.db, secret) : undefined;
-  ticket.settle(key !== undefined);
+  let key: Awaited<ReturnType<typeof findActiveKey>>;
+  try {
+    key = KEY_SHAPE.test(secret) ? await findActiveKey(ctx.db, secret) : undefined;
+  } catch (err) {
+    // The database did not answer (503): not a failed check, or an outage would lock valid clients out with 429.
+    ticket.release();
+    throw err;
+  }
+  if (key) ticket.release();
   ctx.metrics.authKeyChecks.inc({ outcome: key ? 'valid' : 'invalid' });
   if (!key) throw unauthorized('invalid, revoked or expired api key');
   guards.usage.seen(key);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { expectError } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
+import { freePort } from '../helpers/processes.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -65,6 +66,24 @@ describe('invalid keys are throttled per client address', () => {
     expectError(await request(proxied.baseUrl, 'GET', '/v1/models', undefined, { ...bearer(randomKey()), 'x-forwarded-for': '203.0.113.7' }), 429, 'rate_limited');
     expectError(await request(proxied.baseUrl, 'GET', '/v1/models', undefined, { ...bearer(randomKey()), 'x-forwarded-for': '203.0.113.8' }), 401, 'unauthorized');
     expect((await request(proxied.baseUrl, 'GET', '/v1/models', undefined, { ...bearer(valid), 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
+  });
+});
+
+describe('invalid-key throttling while the database does not answer', () => {
+  let env: TestEnv;
+  let api: RunningApp;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    const port = await freePort();
+    api = await startTestApp(env, { roles: { web: true, worker: false }, env: { AUTH_FAILURES_PER_MINUTE: '3', DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/noctis` } });
+  });
+  afterAll(async () => {
+    await api.stop();
+    await env.dispose();
+  });
+
+  it('does not count checks the database never answered: clients hear 503, not 429', async () => {
+    for (let i = 0; i < 8; i++) expectError(await request(api.baseUrl, 'GET', '/v1/models', undefined, bearer(randomKey())), 503, 'service_unavailable');
   });
 });
 
