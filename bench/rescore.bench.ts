@@ -26,7 +26,7 @@ const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${T
 
 const report = new Reporter('bulk re-score');
 report.info(describeMachine());
-const stack = await BenchStack.create({ NOCTIS_ADMIN_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '0', ACTIVE_MODEL_VERSION: 'wnr-v1', RESCORE_CONCURRENCY, RESCORE_CHUNK_EPOCHS: CHUNK_EPOCHS, WORKER_CONCURRENCY: '4' });
+const stack = await BenchStack.create({ NOCTIS_ADMIN_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '0', TENANT_RATE_LIMIT_PER_MINUTE: '0', ACTIVE_MODEL_VERSION: 'wnr-v1', RESCORE_CONCURRENCY, RESCORE_CHUNK_EPOCHS: CHUNK_EPOCHS, WORKER_CONCURRENCY: '4' });
 try {
   // Setup, not measured: recordings of one device and their epochs straight into the database.
   const seedStarted = performance.now();

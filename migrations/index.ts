@@ -5,6 +5,9 @@ import * as createLabels from './2026_11_26_0003_create_labels.js';
 import * as createRescoreChunks from './2026_11_26_0004_create_rescore_chunks.js';
 import * as addTenantsAndApiKeys from './2026_11_26_0005_add_tenants_and_api_keys.js';
 import * as addNightScoring from './2026_11_30_0001_add_night_scoring.js';
+import * as grantOperatorScope from './2026_11_30_0101_grant_operator_scope.js';
+import * as addApiKeyExpiry from './2026_11_30_0102_add_api_key_expiry.js';
+import * as createAuditEvents from './2026_11_30_0103_create_audit_events.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -14,4 +17,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_26_0004_create_rescore_chunks': createRescoreChunks,
   '2026_11_26_0005_add_tenants_and_api_keys': addTenantsAndApiKeys,
   '2026_11_30_0001_add_night_scoring': addNightScoring,
+  '2026_11_30_0101_grant_operator_scope': grantOperatorScope,
+  '2026_11_30_0102_add_api_key_expiry': addApiKeyExpiry,
+  '2026_11_30_0103_create_audit_events': createAuditEvents,
 };

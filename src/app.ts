@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { createDb } from './db/connection.js';
+import { poolDemand } from './db/pool-budget.js';
 import { answerClientErrorsAsJson } from './http/client-error.js';
 import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
@@ -79,6 +80,13 @@ export class App {
 
   private async startNow(): Promise<void> {
     const { ctx, options } = this;
+    const demand = poolDemand(ctx.config, options.roles);
+    if (ctx.config.DB_POOL_SIZE < demand.needed) {
+      ctx.logger.warn(
+        { DB_POOL_SIZE: ctx.config.DB_POOL_SIZE, needed: demand.needed, parts: demand.parts },
+        `DB_POOL_SIZE ${ctx.config.DB_POOL_SIZE} is below the ${demand.needed} connections this process can hold at once; under full load work waits for connections`,
+      );
+    }
     if (!(await waitForRedis(ctx.redis, 5000))) ctx.logger.warn('redis not reachable at start; readiness will say so');
     await ctx.registry.load(await ctx.modelSync.startupVersion(ctx.config.ACTIVE_MODEL_VERSION));
     setActiveModel(ctx.metrics, ctx.registry.active()?.version ?? null);

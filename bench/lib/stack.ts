@@ -35,7 +35,9 @@ export class BenchStack {
       LOG_LEVEL: 'warn',
       SWEEP_INTERVAL_SECONDS: '30',
       NOCTIS_ADMIN_TOKEN: BENCH_TOKEN,
+      // Benchmarks measure the service, not its limits: off per key and per tenant.
       RATE_LIMIT_PER_MINUTE: '0',
+      TENANT_RATE_LIMIT_PER_MINUTE: '0',
       ...overrides,
     });
   }

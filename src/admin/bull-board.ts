@@ -28,7 +28,7 @@ export function bullBoardHandler(queues: Queues): RequestHandler {
   const readOnly = board(queues, true);
   return (req, res, next) => {
     // Queues hold every tenant's jobs: only operators may look, let alone act.
-    if (!isOperator(req.auth)) return next(new AppError(403, 'forbidden', 'Bull Board is for operators (keys of the default tenant)'));
+    if (!isOperator(req.auth)) return next(new AppError(403, 'forbidden', 'Bull Board is for operators (keys with the operator scope)', { required_scope: 'operator' }));
     return (hasScope(req.auth, 'admin') ? full : readOnly)(req, res, next);
   };
 }

@@ -1,4 +1,8 @@
-export const SCOPES = ['ingest', 'read', 'admin'] as const;
+/**
+ * `operator` is the one scope only an operator can grant: it widens what a key's other scopes
+ * reach to every tenant, and opens what every tenant shares (model reload, Bull Board, audit).
+ */
+export const SCOPES = ['ingest', 'read', 'admin', 'operator'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const DEFAULT_TENANT = 'default';
@@ -18,6 +22,7 @@ export function requiredScope(method: string, rawPath: string): Scope {
   const m = method.toUpperCase();
   const path = normalizePath(rawPath);
   if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
+  if (/^\/v1\/audit(\/|$)/.test(path)) return 'operator';
   if (/^\/v1\/api-keys(\/|$)/.test(path)) return 'admin';
   if (/^\/v1\/rescore(\/|$)/.test(path)) return 'admin';
   if (m === 'POST' && path === '/v1/models/reload') return 'admin';
@@ -27,11 +32,11 @@ export function requiredScope(method: string, rawPath: string): Scope {
 }
 
 /**
- * The tenant filter for cross-recording operations (model evaluation, re-score): operators (the
- * default tenant) see every tenant; anyone else only their own.
+ * The tenant filter for cross-tenant operations (model evaluation, re-score, keys, jobs):
+ * operators see every tenant; anyone else, a `default` tenant key included, only their own.
  */
 export function operatorScope(auth: AuthContext): string | undefined {
-  return auth.tenant === DEFAULT_TENANT ? undefined : auth.tenant;
+  return isOperator(auth) ? undefined : auth.tenant;
 }
 
 /**
@@ -44,7 +49,7 @@ export function normalizePath(path: string): string {
 
 /** Operations that act on every tenant at once (model switch, Bull Board) belong to operators. */
 export function isOperator(auth: AuthContext): boolean {
-  return auth.tenant === DEFAULT_TENANT;
+  return hasScope(auth, 'operator');
 }
 
 export function hasScope(auth: AuthContext, scope: Scope): boolean {

@@ -1,9 +1,45 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const intIn = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
+
+// Express's named subnets for `trust proxy`.
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrSubnet(text: string): boolean {
+  if (PROXY_PRESETS.has(text)) return true;
+  const [address, bits, extra] = text.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  // A prefix length, or (IPv4 only) a dotted netmask such as 255.255.255.0.
+  if (/^\d{1,3}$/.test(bits)) return Number(bits) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(bits) === 4;
+}
+
+/**
+ * Express's `trust proxy` forms: `true`/`false`, a number of proxy hops, or a comma-separated list
+ * of addresses, subnets and the names loopback, linklocal, uniquelocal. Unset: trust none, so
+ * X-Forwarded-For cannot choose the address that invalid-key throttling counts.
+ */
+const TrustProxy = z
+  .string()
+  .transform((text, ctx): boolean | number | string[] => {
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+    if (/^\d+$/.test(text)) return Number(text);
+    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = items.filter((item) => !isAddressOrSubnet(item));
+    if (items.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `true, false, a hop count, or addresses/subnets/loopback/linklocal/uniquelocal (bad: ${bad.join(', ') || 'empty'})` });
+      return z.NEVER;
+    }
+    return items;
+  })
+  .default(false);
 
 // Every variable the service reads, with its default. Empty strings count as unset so that
 // `.env.example` can list variables without values.
@@ -29,8 +65,15 @@ const ConfigSchema = z.object({
   NOCTIS_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 6000),
+  // All keys of one tenant together, so minting more keys does not raise a tenant's ceiling.
+  TENANT_RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 12000),
+  // Failed key checks per client address per minute before 429 (0 = no limit).
+  AUTH_FAILURES_PER_MINUTE: intIn(0, 1_000_000, 30),
+  TRUST_PROXY: TrustProxy,
+  AUDIT_RETENTION_DAYS: intIn(1, 36500, 365),
   WEB_CONCURRENCY: intIn(1, 64, 1),
-  DB_POOL_SIZE: intIn(1, 200, 10),
+  // Default: what one process of every role holds at once with the default concurrencies (see db/pool-budget.ts).
+  DB_POOL_SIZE: intIn(1, 200, 16),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
   // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.
   RESCORE_CONCURRENCY: intIn(1, 64, 1),

@@ -143,7 +143,23 @@ export interface ApiKeysTable {
   key_prefix: string;
   created_at: Generated<Date>;
   revoked_at: Date | null;
+  /** Kept to the minute (see auth/key-usage.ts). */
   last_used_at: Date | null;
+  /** Past this the key answers 401; null: never expires. */
+  expires_at: Timestamp | null;
+}
+
+/** Operator-visible record of one security-relevant action (see audit/). */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  action: string;
+  actor_kind: string;
+  actor_tenant: string | null;
+  actor_key_id: string | null;
+  target_tenant: string | null;
+  target_id: string | null;
+  details: Json;
 }
 
 export interface Database {
@@ -159,6 +175,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   night_scoring: NightScoringTable;
   night_scores: NightScoresTable;
+  audit_events: AuditEventsTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

@@ -35,9 +35,3 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
   if (result.error) throw result.error;
   return result;
 }
-
-/** Names of migrations the code knows but the database has not applied yet. */
-export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  const infos = await createMigrator(db).getMigrations();
-  return infos.filter((m) => !m.executedAt).map((m) => m.name);
-}

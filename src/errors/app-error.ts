@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'api_key_not_found',
   'internal_error',
   'service_unavailable',
+  'overloaded',
   'invalid_labels',
   'no_predictions',
   'no_labels',

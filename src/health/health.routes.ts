@@ -2,17 +2,21 @@ import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
 import { credentialsOf, sameSecret } from '../auth/auth.middleware.js';
 import { AppError } from '../errors/app-error.js';
-import { readiness } from './readiness.js';
+import { Readiness } from './readiness.js';
 
 export function healthRouter(ctx: AppContext): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
-    const { ready, checks } = await readiness(ctx);
-    const failed = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', failed, checks });
+  const readiness = new Readiness(ctx);
+  router.get('/readyz', async (req, res) => {
+    const { ready, failed, checks } = await readiness.report();
+    // Anyone may probe; only the operator token sees why (driver messages name hosts, addresses,
+    // paths and migrations). The reasons are in the logs either way.
+    const token = ctx.config.NOCTIS_ADMIN_TOKEN;
+    const operator = token !== undefined && sameSecret(credentialsOf(req) ?? '', token);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', failed, ...(operator ? { checks } : {}) });
   });
   router.get('/metrics', async (req, res) => {
     const token = ctx.config.METRICS_TOKEN;

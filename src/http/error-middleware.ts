@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgCode } from '../db/pg-errors.js';
-import { isDatabaseUnavailable } from '../db/connection-errors.js';
+import { isDatabaseUnavailable, isPoolExhausted } from '../db/connection-errors.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -60,14 +60,26 @@ function fromUnavailableDatabase(err: unknown): AppError | null {
   return new AppError(503, 'service_unavailable', 'the database is unreachable; nothing was stored, retry later', { retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS });
 }
 
+/** Seconds a client should wait while every database connection of the process is busy. */
+export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
+
+/** A full connection pool is load, not an outage: a short 503 the client may retry at once. */
+function fromExhaustedPool(err: unknown): AppError | null {
+  if (!isPoolExhausted(err)) return null;
+  return new AppError(503, 'overloaded', 'the service is busy; nothing was stored, retry shortly', { retry_after_seconds: OVERLOADED_RETRY_AFTER_SECONDS });
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const appError = err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? fromPostgres(err) ?? fromUnavailableDatabase(err));
+    const appError = err instanceof AppError ? err : (fromBodyParser(err as BodyParserError) ?? fromPostgres(err) ?? fromExhaustedPool(err) ?? fromUnavailableDatabase(err));
     const log = (req as { log?: Logger }).log ?? logger;
     if (appError) {
       if (appError.code === 'service_unavailable') {
         log.warn({ err }, appError.message);
         res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      } else if (appError.code === 'overloaded') {
+        log.warn({ err }, appError.message);
+        res.setHeader('Retry-After', String(OVERLOADED_RETRY_AFTER_SECONDS));
       } else if (appError.statusCode >= 500) log.error({ err }, appError.message);
       res.status(appError.statusCode).json(appError.toJSON());
       return;

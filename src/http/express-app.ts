@@ -14,8 +14,13 @@ import { pagesRouter } from '../pages/pages.routes.js';
 import { summaryRouter } from '../summary/summary.routes.js';
 import { BULL_BOARD_PATH, bullBoardHandler } from '../admin/bull-board.js';
 import { apiKeysRouter } from '../auth/api-keys.routes.js';
+import { auditRouter } from '../audit/audit.routes.js';
 import { authenticate } from '../auth/auth.middleware.js';
+import { AuthThrottle } from '../auth/auth-throttle.js';
+import { FallbackWindow } from '../auth/fallback-window.js';
+import { KeyUsage } from '../auth/key-usage.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
+import { RedisSlidingWindow } from '../auth/sliding-window.js';
 import { openApiRouter } from '../openapi/openapi.routes.js';
 import { APP_VERSION } from '../version.js';
 import { errorMiddleware, notFoundRoute } from './error-middleware.js';
@@ -25,18 +30,25 @@ export function createExpressApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Which hop's address req.ip is (invalid-key throttling counts per address).
+  app.set('trust proxy', ctx.config.TRUST_PROXY);
   app.use(requestContext(ctx.logger, ctx.metrics.httpDuration));
   app.use(healthRouter(ctx));
   app.use(openApiRouter(APP_VERSION));
   // Everything else needs a key; authentication runs before body parsing so anonymous clients
   // cannot make the server parse large bodies.
-  const limiter = new RateLimiter(ctx.redis, ctx.config.QUEUE_PREFIX, ctx.config.RATE_LIMIT_PER_MINUTE);
-  app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, limiter, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
+  const store = new FallbackWindow(new RedisSlidingWindow(ctx.redis), ctx.logger);
+  const guards = {
+    limiter: new RateLimiter(store, ctx.config.QUEUE_PREFIX, { perKey: ctx.config.RATE_LIMIT_PER_MINUTE, perTenant: ctx.config.TENANT_RATE_LIMIT_PER_MINUTE }),
+    throttle: new AuthThrottle(store, ctx.config.QUEUE_PREFIX, ctx.config.AUTH_FAILURES_PER_MINUTE),
+    usage: new KeyUsage(ctx.db, ctx.logger),
+  };
+  app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, guards, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
   app.use(BULL_BOARD_PATH, bullBoardHandler(ctx.queues));
   // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
   // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
   app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
-  const features = [apiKeysRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
+  const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
   for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));

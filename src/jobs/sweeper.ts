@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-context.js';
+import { deleteAuditBefore } from '../audit/audit.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { currentGeneration } from '../night-scoring/night-scoring.repository.js';
 import { enqueue, type QueueName } from '../queues/queues.js';
@@ -65,5 +66,7 @@ export class Sweeper {
     await touchJobs(db, touched);
     const deleted = await deleteFinishedBefore(db, config.JOB_RETENTION_HOURS);
     if (deleted > 0) logger.info({ deleted }, 'deleted finished jobs past retention');
+    const expired = await deleteAuditBefore(db, config.AUDIT_RETENTION_DAYS);
+    if (expired > 0) logger.info({ deleted: expired }, 'deleted audit records past retention');
   }
 }

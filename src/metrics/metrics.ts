@@ -45,6 +45,20 @@ export function createMetrics(role: string) {
       buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000],
       registers: [registry],
     }),
+    // Key lookups by outcome (`throttled`: refused before any lookup), so a flood of invalid
+    // tokens shows up, and how much of it reached the database.
+    authKeyChecks: new Counter({
+      name: 'noctis_auth_key_checks_total',
+      help: 'API key checks by outcome: valid, invalid (looked up, not found), throttled (refused before lookup)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'noctis_rate_limited_total',
+      help: 'Requests refused with 429 by the limit that refused them (key, tenant)',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
     activeModel: new Gauge({
       name: 'noctis_active_model_info',
       // Across cluster workers: one series per version at 1, not the number of processes.

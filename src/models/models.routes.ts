@@ -7,6 +7,8 @@ import { validate } from '../http/validate.js';
 import { setActiveModel } from '../metrics/metrics.js';
 import type { LoadedModel } from './model-loader.js';
 import { isOperator } from '../auth/scopes.js';
+import { requestActor } from '../audit/audit.actor.js';
+import { recordAudit } from '../audit/audit.repository.js';
 
 export const ReloadBody = z.strictObject({ version: z.string().min(1).max(64).optional() });
 
@@ -43,7 +45,7 @@ export function modelsRouter(ctx: AppContext): Router {
 
   router.post('/v1/models/reload', async (req, res) => {
     // The active model is shared by every tenant: switching it is an operator's decision.
-    if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys of the default tenant)');
+    if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys with the operator scope)', { required_scope: 'operator' });
     const body = validate(ReloadBody, req.body ?? {}, 'reload request');
     let config: Config;
     try {
@@ -55,6 +57,13 @@ export function modelsRouter(ctx: AppContext): Router {
     const outcome = await ctx.registry.reload(body.version ?? config.ACTIVE_MODEL_VERSION);
     setActiveModel(ctx.metrics, outcome.active.version);
     const processes = await ctx.modelSync.broadcast(outcome.active.version, config.ACTIVE_MODEL_VERSION);
+    const event = {
+      action: 'model.reloaded',
+      actor: requestActor(req),
+      details: { requested_version: body.version ?? null, active_version: outcome.active.version, previous_version: outcome.previousVersion },
+    } as const;
+    // The switch has happened in every process by now: a lost record is logged, not a failed reload.
+    await recordAudit(ctx.db, event).catch((err: unknown) => req.log.error({ err, audit: event }, 'could not record the model reload in the audit log'));
     res.json({
       active_version: outcome.active.version,
       previous_version: outcome.previousVersion,

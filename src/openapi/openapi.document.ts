@@ -70,7 +70,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], version: strin
     openapi: '3.1.0',
     info: { title: 'Noctis API', version, description: 'Sleep staging from per-epoch wearable features.' },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (scopes: ingest, read, admin)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (scopes: ingest, read, admin, operator)' } },
       schemas: { Error: jsonSchema(ErrorBody) },
     },
     security: [{ bearer: [] }],

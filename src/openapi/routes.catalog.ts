@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CreateApiKeyBody } from '../auth/api-keys.routes.js';
+import { AuditQuery } from '../audit/audit.routes.js';
+import { CreateApiKeyBody, ListApiKeysQuery } from '../auth/api-keys.routes.js';
 import { CreateDeviceBody } from '../devices/devices.routes.js';
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
 import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
@@ -19,7 +20,7 @@ const json = (description: string, schema: z.ZodType) => ({ status: 200, descrip
 /** Every route the app serves, described from the schemas that validate it (a test keeps this complete). */
 export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'operations', scope: null, success: ok('alive') },
-  { method: 'get', path: '/readyz', summary: 'Readiness: database, migrations, Redis, active model', tag: 'operations', scope: null, success: ok('ready'), errors: [503] },
+  { method: 'get', path: '/readyz', summary: 'Readiness: database, migrations, Redis, a queue round trip, active model (names of failing checks; reasons for the operator token)', tag: 'operations', scope: null, success: ok('ready'), errors: [503] },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (token when METRICS_TOKEN is set)', tag: 'operations', scope: null, success: ok('metrics', 200, 'text/plain'), errors: [401] },
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'operations', scope: null, success: ok('OpenAPI 3.1') },
   { method: 'get', path: '/docs', summary: 'Browsable API description', tag: 'operations', scope: null, success: ok('HTML', 200, 'text/html') },
@@ -45,7 +46,8 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'post', path: '/v1/models/reload', summary: 'Re-read configuration and folders; switch every process', tag: 'models', scope: 'admin', body: ReloadBody, success: ok('switched'), errors: [404, 422] },
   { method: 'post', path: '/v1/rescore', summary: 'Re-score stored epochs with a model version', tag: 'models', scope: 'admin', body: RescoreBody, success: ok('accepted', 202), errors: [400, 404, 422] },
   { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', tag: 'keys', scope: 'admin', body: CreateApiKeyBody, success: ok('created', 201), errors: [400, 422] },
-  { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (hashes never leave the server)", tag: 'keys', scope: 'admin', success: ok('keys') },
+  { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (operators: any tenant's; hashes never leave the server)", tag: 'keys', scope: 'admin', query: ListApiKeysQuery, success: ok('keys'), errors: [400] },
   { method: 'delete', path: '/v1/api-keys/{id}', summary: 'Revoke an API key', tag: 'keys', scope: 'admin', success: ok('revoked', 204), errors: [404] },
+  { method: 'get', path: '/v1/audit', summary: 'Who created or revoked keys, reloaded models, started or cancelled re-scores; paged, oldest first', tag: 'operations', scope: 'operator', query: AuditQuery, success: ok('a page of audit records'), errors: [400] },
   { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'admin', success: ok('HTML', 200, 'text/html') },
 ];

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
+import { requestActor } from '../audit/audit.actor.js';
 import { operatorScope } from '../auth/scopes.js';
 import { parseUuid } from '../http/params.js';
 import { requireObjectBody, validate } from '../http/validate.js';
@@ -12,14 +13,14 @@ export function rescoreRouter(ctx: AppContext): Router {
 
   router.post('/v1/rescore', async (req, res) => {
     const body = validate(RescoreBody, requireObjectBody(req.body), 'rescore request');
-    const started = await startRescore(ctx, body, 'api', operatorScope(req.auth));
+    const started = await startRescore(ctx, body, 'api', operatorScope(req.auth), req.auth.tenant, requestActor(req));
     res.status(202).json({ job_id: started.jobId, status_url: jobStatusUrl(started.jobId), model_version: started.modelVersion });
   });
 
   // Cancelling lives with re-scoring, the only job type that can be cancelled; GET is in jobs.routes.
   router.delete('/v1/jobs/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'job_not_found', 'job');
-    res.json(toJobResource(await cancelRescore(ctx, id, req.auth.tenant)));
+    res.json(toJobResource(await cancelRescore(ctx, id, operatorScope(req.auth), requestActor(req))));
   });
 
   return router;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
+import { SCHEDULE_ACTOR } from '../audit/audit.repository.js';
+import { DEFAULT_TENANT } from '../auth/scopes.js';
 import type { Logger } from '../logging/logger.js';
 import type { RescoreParams } from './rescore.repository.js';
 import { createRescoreJob, RESCORE_JOB_TYPE } from './rescore.service.js';
@@ -56,7 +58,7 @@ export async function runScheduledRescore(ctx: AppContext, tickId: string, log: 
     chunk_epochs: ctx.config.RESCORE_CHUNK_EPOCHS,
     trigger: 'schedule',
   };
-  await createRescoreJob(ctx, jobId, params);
+  await createRescoreJob(ctx, jobId, params, DEFAULT_TENANT, SCHEDULE_ACTOR);
   log.info({ rescore_job_id: jobId, model_version: model.version }, 'scheduled re-score started');
   return { job_id: jobId };
 }

@@ -3,6 +3,8 @@ import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { JobRow } from '../db/database.js';
 import { findDevice } from '../devices/devices.repository.js';
+import { CLI_ACTOR, recordAudit, type AuditActor } from '../audit/audit.repository.js';
+import { DEFAULT_TENANT } from '../auth/scopes.js';
 import { AppError, conflict, notFound } from '../errors/app-error.js';
 import { findJob, insertJob, lockJob } from '../jobs/jobs.repository.js';
 import { enqueue } from '../queues/queues.js';
@@ -20,12 +22,16 @@ export interface StartedRescore {
 /**
  * Validates a re-score request, writes the parent job and its plan in one transaction, then
  * enqueues the planner (a lost enqueue is repaired by the sweeper). Throws AppError 4xx.
+ * `tenant` limits the recordings (undefined: every tenant's); `owner` is the tenant whose keys
+ * may poll and cancel the job.
  */
 export async function startRescore(
   ctx: AppContext,
   request: RescoreRequest,
   trigger: RescoreParams['trigger'],
   tenant?: string,
+  owner: string = tenant ?? DEFAULT_TENANT,
+  actor: AuditActor = CLI_ACTOR,
 ): Promise<StartedRescore> {
   const model = ctx.registry.resolve(request.model_version);
   if (request.from !== undefined && request.to !== undefined && Date.parse(request.from) >= Date.parse(request.to)) {
@@ -58,15 +64,19 @@ export async function startRescore(
     tenant: tenant ?? null,
   };
   const jobId = randomUUID();
-  await createRescoreJob(ctx, jobId, params);
+  await createRescoreJob(ctx, jobId, params, owner, actor);
   return { jobId, modelVersion: model.version };
 }
 
+/** The request as the audit log keeps it: a long list of recording ids as its length. */
+const rescoreDetails = ({ recording_ids, ...rest }: RescoreParams) => ({ ...rest, recording_count: recording_ids?.length ?? null });
+
 /** Parent row and plan in one transaction (idempotent for a given id), then the planner job. */
-export async function createRescoreJob(ctx: AppContext, jobId: string, params: RescoreParams): Promise<void> {
+export async function createRescoreJob(ctx: AppContext, jobId: string, params: RescoreParams, owner: string, actor: AuditActor): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     if (await findJob(trx, jobId)) return;
-    await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, tenant: params.tenant ?? 'default', params: { ...params }, progress: { done: 0, total: 0 } });
+    await recordAudit(trx, { action: 'rescore.started', actor, targetTenant: owner, targetId: jobId, details: rescoreDetails(params) });
+    await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, tenant: owner, params: { ...params }, progress: { done: 0, total: 0 } });
     await insertPlan(trx, jobId, params.model_version);
   });
   await enqueue(ctx.queues, 'rescore', jobId).catch((err: unknown) => ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
@@ -76,10 +86,10 @@ export async function createRescoreJob(ctx: AppContext, jobId: string, params: R
  * Cancels a re-score: the parent becomes `cancelled`, chunks not yet started are cancelled (and
  * their queue entries removed, best effort); chunks already running finish and stay counted.
  */
-export async function cancelRescore(ctx: AppContext, jobId: string, tenant: string): Promise<JobRow> {
+export async function cancelRescore(ctx: AppContext, jobId: string, tenant: string | undefined, actor: AuditActor): Promise<JobRow> {
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
-    if (!parent || parent.tenant !== tenant) throw notFound('job_not_found', `job ${jobId} does not exist`, { job_id: jobId });
+    if (!parent || (tenant !== undefined && parent.tenant !== tenant)) throw notFound('job_not_found', `job ${jobId} does not exist`, { job_id: jobId });
     if (parent.type !== RESCORE_JOB_TYPE) {
       throw conflict('job_not_cancellable', `${parent.type} jobs cannot be cancelled; only rescore jobs can`, { job_id: jobId, type: parent.type });
     }
@@ -87,6 +97,7 @@ export async function cancelRescore(ctx: AppContext, jobId: string, tenant: stri
       throw conflict('job_already_finished', `job ${jobId} is already ${parent.state}`, { job_id: jobId, state: parent.state });
     }
     const cancelled = await cancelQueuedChunks(trx, jobId);
+    await recordAudit(trx, { action: 'rescore.cancelled', actor, targetTenant: parent.tenant, targetId: jobId, details: { chunks_cancelled: cancelled.length } });
     await trx.updateTable('jobs').set({ state: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', jobId).execute();
     await updateParent(trx, { ...parent, state: 'cancelled' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
     return { cancelled };

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { request } from '../helpers/http.js';
+import { request, waitForJob } from '../helpers/http.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 import { spawnReady, type Spawned } from './support.js';
@@ -242,3 +243,106 @@ async function newRecordingWithAuth(baseUrl: string): Promise<string> {
   expect(rec.status, JSON.stringify(rec.body)).toBe(201);
   return rec.body.id;
 }
+
+/** A token of one of the shapes a hostile client might send instead of a key. */
+function hostileToken(i: number): string {
+  const shapes = [
+    () => `nct_${randomBytes(32).toString('base64url')}`, // shaped like a key: looked up
+    () => `nct_${randomBytes(6000).toString('base64url')}`, // 8 KB
+    () => "nct_' OR '1'='1",
+    () => randomBytes(24).toString('hex'),
+    () => 'nct_\u00e9\u00ff\u0000'.replace('\u0000', '\u00a0'), // Latin-1 bytes (a header carries no other)
+    () => `${TOKEN.slice(0, -1)}x`, // the admin token but the last character
+  ];
+  return shapes[i % shapes.length]!();
+}
+
+describe('hostile credentials', () => {
+  let env: TestEnv;
+  let api: Spawned;
+  let worker: Spawned;
+  const FAILURES = 20;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    // Behind a trusted proxy on loopback, so the flood and the honest clients have their own addresses.
+    api = await spawnReady('src/entry/web.ts', env.env({ LOG_LEVEL: 'warn', NOCTIS_ADMIN_TOKEN: TOKEN, AUTH_FAILURES_PER_MINUTE: String(FAILURES), TRUST_PROXY: 'loopback', DB_POOL_SIZE: '2' }));
+    worker = await spawnReady('workers/main.ts', env.env({ LOG_LEVEL: 'warn', NOCTIS_ADMIN_TOKEN: TOKEN }));
+  });
+  afterAll(async () => {
+    await worker.handle.kill();
+    await api.handle.kill();
+    await env.dispose();
+  });
+
+  it('answers a flood of invalid tokens with 401 then 429, lets at most the limit reach the database, and keeps serving others', async () => {
+    onTestFailed(() => console.error(api.handle.output()));
+    const honest = (await request(api.baseUrl, 'POST', '/v1/api-keys', { tenant: 'honest', scopes: ['read'] }, AUTH)).body.key as string;
+    const paths = ['/v1/models', '/v1/recordings/00000000-0000-0000-0000-000000000000', '/v1/audit', '/admin/queues', '/recordings/x'];
+    const flood = Array.from({ length: 600 }, (_, i) => {
+      const token = hostileToken(i);
+      const authorization = i % 7 === 0 ? `Basic ${Buffer.from(`x:${token}`).toString('base64')}` : `Bearer ${token}`;
+      return fetch(`${api.baseUrl}${paths[i % paths.length]}`, { headers: { authorization, 'x-forwarded-for': '203.0.113.66' }, signal: AbortSignal.timeout(30_000) }).then(async (res) => ({
+        status: res.status,
+        type: res.headers.get('content-type') ?? '',
+        retryAfter: res.headers.get('retry-after'),
+        body: (await res.json().catch(() => null)) as any,
+      }));
+    });
+    // Honest clients at another address, during the flood.
+    const served = Array.from({ length: 30 }, () => request(api.baseUrl, 'GET', '/v1/models', undefined, { authorization: `Bearer ${honest}`, 'x-forwarded-for': '198.51.100.5' }));
+    const answers = await Promise.all(flood);
+    expect((await Promise.all(served)).map((r) => r.status)).toEqual(new Array(30).fill(200));
+    const bad = answers.filter((a) => !(a.status === 401 || a.status === 429) || !a.type.includes('application/json') || typeof a.body?.error?.code !== 'string');
+    expect(bad).toEqual([]);
+    // A header that holds no token at all (a space inside) is a plain 401 that costs no lookup.
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(400);
+    expect(refused.every((a) => Number(a.retryAfter) >= 1 && a.body.error.code === 'rate_limited')).toBe(true);
+    const metrics = (await request(api.baseUrl, 'GET', '/metrics', undefined, { authorization: '' })).body as string;
+    const lookups = Number(/noctis_auth_key_checks_total\{outcome="invalid"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 'NaN');
+    expect(lookups).toBeLessThanOrEqual(FAILURES);
+    expect((await request(api.baseUrl, 'GET', '/readyz')).status).toBe(200);
+    expect(api.handle.child.exitCode).toBeNull();
+    expect(api.handle.output()).not.toContain('unhandled error');
+  }, 120_000);
+
+  it("gives a read key of the tenant named default nothing of other tenants' and no operator powers", async () => {
+    const acme = bearer((await request(api.baseUrl, 'POST', '/v1/api-keys', { tenant: 'acme', scopes: ['ingest', 'read', 'admin'] }, AUTH)).body.key);
+    const device = await request(api.baseUrl, 'POST', '/v1/devices', { external_id: 'acme-watch' }, acme);
+    const rec = await request(api.baseUrl, 'POST', '/v1/recordings', { device_id: device.body.id, started_at: '2026-11-25T22:00:00Z', feature_schema_version: FEATURE_SCHEMA_VERSION }, acme);
+    const job = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', { recording_id: rec.body.id, feature_schema_version: FEATURE_SCHEMA_VERSION, start_index: 0, packed: packRows([ROW, ROW]) }, acme);
+    expect(job.status).toBe(202);
+    expect((await waitForJob(api.baseUrl, job.body.job_id, 60_000, acme)).state).toBe('completed');
+    expect((await request(api.baseUrl, 'PUT', `/v1/recordings/${rec.body.id}/labels`, { labels: [{ epoch_index: 0, stage: 'W' }, { epoch_index: 1, stage: 'N2' }] }, acme)).status).toBe(200);
+
+    const reader = bearer((await request(api.baseUrl, 'POST', '/v1/api-keys', { tenant: 'default', scopes: ['read'] }, AUTH)).body.key);
+    // The operator token sees acme's labelled and scored night...
+    const operatorView = await request(api.baseUrl, 'GET', '/v1/models/wnr-v3/evaluation', undefined, AUTH);
+    expect(operatorView.status, JSON.stringify(operatorView.body)).toBe(200);
+    expect(operatorView.body.per_recording.map((r: any) => r.recording_id)).toEqual([rec.body.id]);
+    // ...the default tenant's read key does not.
+    const cases: Array<[string, string, unknown, number]> = [
+      ['GET', '/v1/models/wnr-v3/evaluation', undefined, 409],
+      ['GET', `/v1/recordings/${rec.body.id}`, undefined, 404],
+      ['GET', `/v1/recordings/${rec.body.id}/labels`, undefined, 404],
+      ['GET', `/v1/jobs/${job.body.job_id}`, undefined, 404],
+      ['GET', '/v1/api-keys?tenant=acme', undefined, 403],
+      ['GET', '/v1/api-keys', undefined, 403],
+      ['GET', '/v1/audit', undefined, 403],
+      ['GET', '/admin/queues', undefined, 403],
+      ['GET', '/admin/queues/api/queues', undefined, 403],
+      ['POST', '/v1/models/reload', {}, 403],
+      ['POST', '/v1/rescore', {}, 403],
+      ['POST', '/v1/api-keys', { tenant: 'default', scopes: ['read', 'operator'] }, 403],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const res = await request(api.baseUrl, method, path, body, reader);
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
+      expect(typeof res.body.error?.code, `${method} ${path}`).toBe('string');
+    }
+    expect((await request(api.baseUrl, 'GET', '/v1/models/wnr-v3/evaluation', undefined, reader)).body.error.code).toBe('no_labels');
+  });
+});
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -80,3 +80,51 @@ export async function startRedis(port?: number): Promise<{ url: string; port: nu
     },
   };
 }
+
+export interface RedisClusterHandle {
+  /** The nodes' ports, each a master owning a third of the slots. */
+  readonly ports: readonly number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A real three-master Redis Cluster of the test's own (`redis-server --cluster-enabled yes`
+ * processes joined by `redis-cli --cluster create`), in a temporary directory.
+ */
+export async function startRedisCluster(): Promise<RedisClusterHandle> {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { execFile } = await import('node:child_process');
+  const dir = await mkdtemp(path.join(tmpdir(), 'noctis-cluster-'));
+  const ports: number[] = [];
+  const children: ChildProcess[] = [];
+  const exits: Array<Promise<void>> = [];
+  const stop = async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(exits);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
+      const [port, bus] = [await freePort(), await freePort()];
+      const child = spawn(
+        'redis-server',
+        ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
+      children.push(child);
+      exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())));
+      ports.push(port);
+    }
+    const cli = (args: string[]) =>
+      new Promise<string>((resolve, reject) => execFile('redis-cli', args, { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
+    await waitUntil('cluster nodes to answer', async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'ping']).catch(() => '')))).every((o) => o.trim() === 'PONG'), 15_000);
+    await cli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await waitUntil('the cluster to be ok', async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'cluster', 'info'])))).every((o) => o.includes('cluster_state:ok')), 30_000, 200);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, stop };
+}

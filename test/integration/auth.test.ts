@@ -74,7 +74,7 @@ describe('API keys, scopes and tenant isolation', () => {
   });
 
   it('answers 403 when the key lacks the route scope', async () => {
-    const lacking: Record<Scope, string> = { ingest: keys['acmeRead']!, read: keys['acmeIngest']!, admin: keys['acmeIngestRead']! };
+    const lacking: Record<Scope, string> = { ingest: keys['acmeRead']!, read: keys['acmeIngest']!, admin: keys['acmeIngestRead']!, operator: keys['acmeAll']! };
     // Bull Board is the one admin route with a read-only view for read keys (tested below).
     for (const route of ROUTES.filter((r) => r.scope !== null && r.path !== '/admin/queues')) {
       const res = await request(base, route.method.toUpperCase(), fill(route.path, acme), route.method === 'get' ? undefined : {}, bearer(lacking[route.scope!]));
@@ -135,6 +135,27 @@ describe('API keys, scopes and tenant isolation', () => {
     expectError(await request(base, 'GET', '/v1/models/wnr-v2/evaluation', undefined, as), 409, 'no_labels');
   });
 
+  it("shows a read key of the tenant named `default` only its own tenant's recordings; operators see every tenant's", async () => {
+    const defaultRead = bearer((await newKey('default', ['read'])).key);
+    expectError(await request(base, 'GET', '/v1/models/wnr-v3/evaluation', undefined, defaultRead), 409, 'no_labels');
+    const operatorRead = bearer((await newKey('ops', ['read', 'operator'])).key);
+    const pooled = await request(base, 'GET', '/v1/models/wnr-v3/evaluation', undefined, operatorRead);
+    expect(pooled.status, JSON.stringify(pooled.body)).toBe(200);
+    expect(pooled.body.per_recording.map((r: any) => r.recording_id)).toContain(acme['recording']);
+  });
+
+  it("gives an operator's cross-tenant re-score to the operator's tenant: it polls it, tenants do not see it", async () => {
+    const operator = bearer((await newKey('ops', ['read', 'admin', 'operator'])).key);
+    const started = await request(base, 'POST', '/v1/rescore', { model_version: 'wnr-v2' }, operator);
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect((await request(base, 'GET', `/v1/jobs/${started.body.job_id}`, undefined, operator)).status).toBe(200);
+    expectError(await request(base, 'GET', `/v1/jobs/${started.body.job_id}`, undefined, bearer(keys['acmeAll']!)), 404, 'job_not_found');
+    expectError(await request(base, 'DELETE', `/v1/jobs/${started.body.job_id}`, undefined, bearer(keys['acmeAll']!)), 404, 'job_not_found');
+    // ...and operators reach every tenant's jobs.
+    expect((await request(base, 'GET', `/v1/jobs/${acme['job']}`, undefined, operator)).status).toBe(200);
+    await waitForJob(base, started.body.job_id, 30_000, operator);
+  });
+
   it('shows a key once, stores only its hash, lists without secrets and revokes it', async () => {
     const created = await request(base, 'POST', '/v1/api-keys', { tenant: 'acme', scopes: ['read'] }, bearer(keys['acmeAll']!));
     expect(created.status).toBe(201);
@@ -156,8 +177,22 @@ describe('API keys, scopes and tenant isolation', () => {
     expectError(await request(base, 'DELETE', `/v1/api-keys/${created.body.id}`, undefined, bearer(keys['acmeAll']!)), 404, 'api_key_not_found');
   });
 
-  it("lets only operators (the default tenant) create keys for other tenants", async () => {
+  it('lets only operators manage keys of other tenants, and only operators grant the operator scope', async () => {
     expectError(await request(base, 'POST', '/v1/api-keys', { tenant: 'globex', scopes: ['read'] }, bearer(keys['acmeAll']!)), 403, 'forbidden');
+    expectError(await request(base, 'GET', '/v1/api-keys?tenant=globex', undefined, bearer(keys['acmeAll']!)), 403, 'forbidden');
+    // A tenant admin cannot make itself an operator.
+    expectError(await request(base, 'POST', '/v1/api-keys', { tenant: 'acme', scopes: ['read', 'operator'] }, bearer(keys['acmeAll']!)), 403, 'forbidden');
+    // Nor is an admin of the tenant named `default` an operator without the scope.
+    const defaultAdmin = (await newKey('default', ['ingest', 'read', 'admin'])).key;
+    expectError(await request(base, 'POST', '/v1/api-keys', { tenant: 'globex', scopes: ['read'] }, bearer(defaultAdmin)), 403, 'forbidden');
+    expectError(await request(base, 'POST', '/v1/models/reload', { version: 'wnr-v1' }, bearer(defaultAdmin)), 403, 'forbidden');
+    expectError(await request(base, 'GET', '/admin/queues', undefined, bearer(defaultAdmin)), 403, 'forbidden');
+    // An operator of any tenant manages every tenant's keys and grants the scope.
+    const operator = await newKey('ops', ['read', 'admin', 'operator']);
+    const granted = await newKey('ops-two', ['read', 'operator'], operator.key);
+    expect((await request(base, 'GET', '/v1/api-keys?tenant=ops-two', undefined, bearer(operator.key))).body.items.map((k: any) => k.id)).toEqual([granted.id]);
+    const theirs = await newKey('globex', ['read'], operator.key);
+    expect((await request(base, 'DELETE', `/v1/api-keys/${theirs.id}`, undefined, bearer(operator.key))).status).toBe(204);
     expectError(await request(base, 'POST', '/v1/api-keys', { tenant: 'Bad Tenant!', scopes: ['read'] }), 422, 'validation_failed');
     expectError(await request(base, 'POST', '/v1/api-keys', { tenant: 'acme', scopes: ['root'] }), 422, 'validation_failed');
   });
@@ -174,8 +209,9 @@ describe('API keys, scopes and tenant isolation', () => {
   });
 
   it('serves Bull Board to operator admins, read-only to operator read keys, and nothing to others', async () => {
-    keys['opsRead'] = (await newKey('default', ['read'])).key;
-    keys['opsIngest'] = (await newKey('default', ['ingest'])).key;
+    keys['opsRead'] = (await newKey('ops', ['read', 'operator'])).key;
+    keys['opsIngest'] = (await newKey('ops', ['ingest', 'operator'])).key;
+    expectError(await request(base, 'GET', '/admin/queues', undefined, bearer((await newKey('default', ['read'])).key)), 403, 'forbidden');
     const admin = await request(base, 'GET', '/admin/queues');
     expect(admin.status).toBe(200);
     expect(admin.headers.get('content-type')).toContain('text/html');

@@ -36,7 +36,7 @@ describe('migrations on the test PostgreSQL server', () => {
       Object.keys(migrations).map((name) => [name, 'Success']),
     );
     expect(await publicTables(handle.db)).toEqual(
-      ['api_keys', 'devices', 'epochs', 'ingest_payloads', 'jobs', ...MIGRATOR_TABLES, 'labels', 'night_scores', 'night_scoring', 'predictions', 'recordings', 'rescore_chunks', 'rescore_plans'].sort(),
+      ['api_keys', 'audit_events', 'devices', 'epochs', 'ingest_payloads', 'jobs', ...MIGRATOR_TABLES, 'labels', 'night_scores', 'night_scoring', 'predictions', 'recordings', 'rescore_chunks', 'rescore_plans'].sort(),
     );
   });
 
@@ -76,5 +76,46 @@ describe('migrations on the test PostgreSQL server', () => {
 
     const up = await migrateToLatest(handle.db);
     expect(up.results).toHaveLength(Object.keys(migrations).length);
+  });
+});
+
+describe('the operator scope migration', () => {
+  let database: TestDatabase;
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(false);
+    handle = createDb(database.url, 1);
+  });
+  afterAll(async () => {
+    await handle?.db.destroy();
+    await database?.drop();
+  });
+
+  it('makes admin keys of the default tenant operators and nothing else', async () => {
+    const migrator = createMigrator(handle.db);
+    expect((await migrator.migrateTo('2026_11_30_0001_add_night_scoring')).error).toBeUndefined();
+    const seed = [
+      ['default', ['ingest', 'read', 'admin']],
+      ['default', ['admin']],
+      ['default', ['read']],
+      ['default', ['ingest']],
+      ['acme', ['ingest', 'read', 'admin']],
+    ] as const;
+    for (const [i, [tenant, scopes]] of seed.entries()) {
+      await sql`INSERT INTO api_keys (tenant, scopes, key_hash, key_prefix) VALUES (${tenant}, ${[...scopes]}::text[], ${`hash-${i}`}, 'nct_x')`.execute(handle.db);
+    }
+    expect((await migrator.migrateTo('2026_11_30_0101_grant_operator_scope')).error).toBeUndefined();
+    const { rows } = await sql<{ key_hash: string; scopes: string[] }>`SELECT key_hash, scopes FROM api_keys ORDER BY key_hash`.execute(handle.db);
+    expect(rows.map((r) => r.scopes)).toEqual([
+      ['ingest', 'read', 'admin', 'operator'],
+      ['admin', 'operator'],
+      ['read'],
+      ['ingest'],
+      ['ingest', 'read', 'admin'],
+    ]);
+    expect((await migrator.migrateTo('2026_11_30_0001_add_night_scoring')).error).toBeUndefined();
+    const { rows: back } = await sql<{ scopes: string[] }>`SELECT scopes FROM api_keys ORDER BY key_hash`.execute(handle.db);
+    expect(back.map((r) => r.scopes)).toEqual(seed.map(([, scopes]) => [...scopes]));
   });
 });
