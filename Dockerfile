@@ -1,5 +1,5 @@
 # Noctis API / worker image. The same image runs every Procfile role; the command picks one.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

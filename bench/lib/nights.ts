@@ -1,10 +1,14 @@
-import { FEATURE_SCHEMA_VERSION, listSubjects, loadNight, packRows, type Night } from '../../test/helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, hasSleepData, listSubjects, loadNight, packRows, SLEEP_DATA_DIR, type Night } from '../../test/helpers/sleep-data.js';
 import type { NightBody } from './stack.js';
 
 let cache: Night[] | null = null;
 
-/** Every real night of the shared sleep-accel data (about 800 epochs each). */
+/**
+ * Every real night of the sleep-accel data (about 800 epochs each), from SLEEP_DATA_DIR (default
+ * ../shared/data/sleep-accel): the benchmarks measure real nights, so they need the data.
+ */
 export function realNights(): Night[] {
+  if (!hasSleepData()) throw new Error(`the benchmarks need the sleep-accel nights: ${SLEEP_DATA_DIR} is absent (set SLEEP_DATA_DIR; see the README)`);
   cache ??= listSubjects().map(loadNight);
   return cache;
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { request } from '../helpers/http.js';
 import { startRedis, waitUntil } from '../helpers/processes.js';
-import { FEATURE_SCHEMA_VERSION, listSubjects, loadNight, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows, type Night } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, deleteQueueKeys, type TestEnv } from '../helpers/test-app.js';
 import { countRows, newRecording, spawnReady, waitForAllJobs, type Spawned } from './support.js';
 
@@ -32,18 +33,17 @@ describe('Redis restarted empty after ingests were acknowledged (real processes)
     const api = await spawnReady('src/entry/web.ts', processEnv);
     procs.push(api);
     onTestFailed(() => console.error(procs.map((p) => p.handle.output()).join('\n---\n')));
-    const subjects = listSubjects().slice(0, 4);
+    const nights = syntheticNights(4);
     const accepted: Array<{ recording: string; job: string; count: number }> = [];
-    const post = async (subject: string, packed: boolean) => {
-      const night = loadNight(subject);
-      const recording = await newRecording(api.baseUrl, `redis-${subject}`);
+    const post = async (night: Night, packed: boolean) => {
+      const recording = await newRecording(api.baseUrl, `redis-${night.subject}`);
       const res = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', packed
         ? { recording_id: recording, feature_schema_version: FEATURE_SCHEMA_VERSION, start_index: 0, packed: packRows(night.features) }
         : { recording_id: recording, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs: night.indices.map((epoch_index, k) => ({ epoch_index, features: night.features[k] })) });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       accepted.push({ recording, job: res.body.job_id, count: night.indices.length });
     };
-    for (const subject of subjects.slice(0, 3)) await post(subject, false);
+    for (const night of nights.slice(0, 3)) await post(night, false);
 
     // The restart loses every queued job: only PostgreSQL still knows about them.
     const port = redis.port;
@@ -53,7 +53,7 @@ describe('Redis restarted empty after ingests were acknowledged (real processes)
       return ready.status === 503 && ready.body.failed.includes('redis');
     }, 15_000, 200);
     // Still accepted while Redis is down: the epochs are durable before the 202.
-    await post(subjects[3]!, true);
+    await post(nights[3]!, true);
 
     redis = await startRedis(port);
     await waitUntil('the API to reconnect', async () => (await request(api.baseUrl, 'GET', '/readyz')).status === 200, 30_000, 200);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { request } from '../helpers/http.js';
-import { FEATURE_SCHEMA_VERSION, listSubjects, loadNight, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 import { countRows, newRecording, spawnReady, waitForAllJobs, type Spawned } from './support.js';
 
@@ -38,7 +39,7 @@ describe('SIGTERM during load', () => {
     procs.push(api, worker);
     onTestFailed(() => console.error(procs.map((p) => p.handle.output()).join('\n---\n')));
 
-    const nights = listSubjects().slice(0, 6).map(loadNight);
+    const nights = syntheticNights(6);
     const bodies = nights.map((n) => ({ packed: packRows(n.features), epochs: n.features.length }));
     const recordings: string[] = [];
     for (let r = 0; r < 120; r++) recordings.push(await newRecording(api.baseUrl, `drain-${r}`));

@@ -95,9 +95,15 @@ export function referenceAgreement(truth: readonly string[], predicted: readonly
   return { n, accuracy: po, kappa: (po - pe) / (1 - pe), matrix, perClass };
 }
 
-/** Runs numpy (when python3 with numpy is installed) on the same arrays: a second opinion. */
+/**
+ * Runs numpy (when python3 with numpy is installed) on the same arrays: a second opinion. The child
+ * runs asynchronously: a blocking spawnSync held up the test process's event loop for as long as
+ * python took to start (seconds on a loaded machine), so the HTTP client could not retire its idle
+ * keep-alive socket before the in-process server closed it, and the next request failed with
+ * ECONNRESET.
+ */
 export async function numpyAgreement(truth: readonly string[], predicted: readonly string[], labels: readonly string[]): Promise<{ accuracy: number; kappa: number } | null> {
-  const { spawnSync } = await import('node:child_process');
+  const { spawn } = await import('node:child_process');
   const script = [
     'import json, sys',
     'import numpy as np',
@@ -107,7 +113,15 @@ export async function numpyAgreement(truth: readonly string[], predicted: readon
     'n = m.sum(); po = np.trace(m) / n; pe = (m.sum(1) * m.sum(0)).sum() / n / n',
     'print(json.dumps({"accuracy": po, "kappa": (po - pe) / (1 - pe)}))',
   ].join('\n');
-  const run = spawnSync('python3', ['-c', script], { input: JSON.stringify({ labels, truth, pred: predicted }), encoding: 'utf8' });
+  const run = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+    const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.on('error', () => resolve({ status: null, stdout }));
+    child.on('close', (status) => resolve({ status, stdout }));
+    child.stdin.on('error', () => {}); // python3 missing: 'error' above answers
+    child.stdin.end(JSON.stringify({ labels, truth, pred: predicted }));
+  });
   if (run.status !== 0) return null;
   return JSON.parse(run.stdout) as { accuracy: number; kappa: number };
 }

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHIPPED_MODELS_DIR = path.join(REPO_ROOT, 'models');
-export const SHARED_DATA_DIR = path.resolve(REPO_ROOT, '../shared/data/sleep-accel');
 
 /** The server integration tests create their databases on (operators point it at TimescaleDB). */
 export const TEST_SERVER_URL =

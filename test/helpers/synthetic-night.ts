@@ -28,16 +28,33 @@ const TRANSITIONS: Record<(typeof STAGES)[number], readonly number[]> = {
   R: [0.02, 0.02, 0.02, 0, 0.94],
 };
 
+/**
+ * Six decimals, as the sleep-accel CSV rows and a device's JSON carry them: most are not float32
+ * values, so the service's rounding to float32 is exercised as with real nights.
+ */
+const decimal = (v: number): number => Number(v.toFixed(6));
+
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
+export interface SyntheticNightOptions {
+  /** Drop every n-th epoch (n > 0), as short sensor dropouts do. */
+  dropEvery?: number;
+  /** Drop the epoch indices of each half-open range `[from, to)`, as a longer dropout does. */
+  gaps?: ReadonlyArray<readonly [number, number]>;
+}
+
 /**
- * One night of `epochs` 30-second epochs (default 960 = 8 h), index 0 upwards; `dropEvery` > 0
- * removes every n-th epoch as sensor gaps do. Deterministic for a seed.
+ * One night of `epochs` 30-second epochs (default 960 = 8 h), index 0 upwards, less the dropped
+ * ones (`dropEvery`, `gaps`: the stage sequence runs on through them, so indices keep their time).
+ * Deterministic for a seed.
  */
-export function syntheticNight(seed: number, epochs = 960, options: { dropEvery?: number } = {}): Night {
+export function syntheticNight(seed: number, epochs = 960, options: SyntheticNightOptions = {}): Night {
+  const gaps = options.gaps ?? [];
+  const dropped = (i: number) =>
+    (options.dropEvery !== undefined && options.dropEvery > 0 && i > 0 && i % options.dropEvery === 0) || gaps.some(([from, to]) => i >= from && i < to);
   const rand = seededRandom(seed);
   const night: Night = { subject: `synthetic-${seed}`, indices: [], features: [], stages: [] };
   let stage: (typeof STAGES)[number] = 'W';
@@ -52,19 +69,35 @@ export function syntheticNight(seed: number, epochs = 960, options: { dropEvery?
     let next = 0;
     while (next < row.length - 1 && u >= row[next]!) u -= row[next++]!;
     stage = STAGES[next]!;
-    if (options.dropEvery && i > 0 && i % options.dropEvery === 0) continue;
+    if (dropped(i)) continue;
     const awake = stage === 'W';
     const activity = awake ? Math.max(0, 30 + 25 * gaussian(rand)) : stage === 'N1' ? Math.max(0, 4 * gaussian(rand) + 3) : rand() < 0.6 ? 0 : Math.abs(2 * gaussian(rand));
     const hrv = Math.max(0.01, (stage === 'R' ? 0.55 : awake ? 0.6 : stage === 'N3' ? 0.2 : 0.3) + 0.08 * gaussian(rand));
     night.indices.push(i);
     night.features.push([
-      Math.fround(activity),
-      Math.fround(hrv),
-      Math.fround(-Math.cos((2 * Math.PI * (i * 30 - 5 * 3600)) / 86400)),
-      Math.fround(hours),
-      Math.fround(Math.sin(hours / 3) * 0.5),
+      decimal(activity),
+      decimal(hrv),
+      decimal(-Math.cos((2 * Math.PI * (i * 30 - 5 * 3600)) / 86400)),
+      decimal(hours),
+      decimal(Math.sin(hours / 3) * 0.5),
     ]);
     night.stages.push(stage);
   }
   return night;
+}
+
+/**
+ * 452 epochs with indices 0..472 and a 21-epoch dropout at 379..399; starts and ends awake and
+ * visits every stage. Several tests lean on this shape (the gap, the last index).
+ */
+export function nightWithGap(): Night {
+  return syntheticNight(1, 473, { gaps: [[379, 400]] });
+}
+
+/**
+ * `count` whole nights of different lengths (800..979 epochs, as most sleep-accel nights), every
+ * second one with short dropouts; seeds `firstSeed`, `firstSeed + 1`, …
+ */
+export function syntheticNights(count: number, firstSeed = 100): Night[] {
+  return Array.from({ length: count }, (_, k) => syntheticNight(firstSeed + k, 800 + ((k * 67) % 180), { dropEvery: k % 2 === 1 ? 97 : 0 }));
 }

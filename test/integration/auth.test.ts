@@ -5,7 +5,8 @@ import type { Scope } from '../../src/auth/scopes.js';
 import { expectError, openDb } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
 import { spawnEntry } from '../helpers/processes.js';
-import { FEATURE_SCHEMA_VERSION, listSubjects, loadNight, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -42,7 +43,7 @@ describe('API keys, scopes and tenant isolation', () => {
     acme['device'] = device.body.id;
     const rec = await request(base, 'POST', '/v1/recordings', { device_id: device.body.id, started_at: '2026-11-25T22:00:00Z', feature_schema_version: FEATURE_SCHEMA_VERSION }, as);
     acme['recording'] = rec.body.id;
-    const night = loadNight(listSubjects()[0]!);
+    const [night] = syntheticNights(1);
     const ingest = await request(base, 'POST', '/v1/epochs:ingest', { recording_id: rec.body.id, feature_schema_version: FEATURE_SCHEMA_VERSION, start_index: 0, packed: packRows(night.features.slice(0, 200)) }, as);
     acme['job'] = ingest.body.job_id;
     expect((await waitForJob(base, ingest.body.job_id, 30_000, as)).state).toBe('completed');

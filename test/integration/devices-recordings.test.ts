@@ -5,7 +5,8 @@ import type { Database } from '../../src/db/database.js';
 import { allEpochs, createDevice, expectFloat32Equal, createRecording, expectError, ingestList, openDb, rowCounts, type Recording } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { uniqueName } from '../helpers/services.js';
-import { FEATURE_SCHEMA_VERSION, loadNight, type Night } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, type Night } from '../helpers/sleep-data.js';
+import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -139,7 +140,7 @@ describe('POST /v1/recordings and GET /v1/recordings/{id}', () => {
   });
 });
 
-describe('epochs of a real night: stats, listing, ranges, paging; GET /v1/jobs/{id}', () => {
+describe('epochs of a night with gaps: stats, listing, ranges, paging; GET /v1/jobs/{id}', () => {
   let night: Night;
   let rec: Recording;
   let job: any;
@@ -148,7 +149,8 @@ describe('epochs of a real night: stats, listing, ranges, paging; GET /v1/jobs/{
   const list = (query: string) => request(base, 'GET', `/v1/recordings/${rec.id}/epochs?${query}`);
 
   beforeAll(async () => {
-    night = loadNight('1066528'); // has gaps in its epoch indices
+    // 817 epochs, indices 0..930: one epoch missing at 324, a dropout at 610..722.
+    night = syntheticNight(817, 931, { gaps: [[324, 325], [610, 723]] });
     rec = await createRecording(base, { started_at: '2024-03-01T23:30:00+01:00' });
     job = await ingestList(base, rec.id, night.indices, night.features);
   });

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { request, waitForJob } from '../helpers/http.js';
 import { startRedis, waitUntil } from '../helpers/processes.js';
-import { FEATURE_SCHEMA_VERSION, loadNight, listSubjects, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 async function newRecording(baseUrl: string, externalId: string): Promise<string> {
@@ -51,11 +52,11 @@ describe('Redis restarted empty after ingests were acknowledged', () => {
     const redisEnv = { REDIS_URL: redis.url, SWEEP_INTERVAL_SECONDS: '1', SWEEP_STALE_SECONDS: '1' };
     const api = await startTestApp(env, { roles: { web: true, worker: false }, env: redisEnv });
     apps.push(api);
-    const subjects = listSubjects().slice(0, 3);
+    const nights = syntheticNights(4);
+    const lateNight = nights.pop()!;
     const accepted: Array<{ recording: string; job: string; count: number }> = [];
-    for (const subject of subjects) {
-      const night = loadNight(subject);
-      const recording = await newRecording(api.baseUrl, `redis-${subject}`);
+    for (const night of nights) {
+      const recording = await newRecording(api.baseUrl, `redis-${night.subject}`);
       const res = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', {
         recording_id: recording,
         feature_schema_version: FEATURE_SCHEMA_VERSION,
@@ -70,7 +71,6 @@ describe('Redis restarted empty after ingests were acknowledged', () => {
     const port = redis.port;
     await redis.stop();
     // While Redis is down an ingest is still accepted: its epochs are durable before the 202.
-    const lateNight = loadNight(listSubjects()[3]!);
     const lateRecording = await newRecording(api.baseUrl, 'redis-late').catch(() => null);
     expect(lateRecording).not.toBeNull();
     const late = await request(api.baseUrl, 'POST', '/v1/epochs:ingest', {

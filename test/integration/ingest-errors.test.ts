@@ -17,7 +17,8 @@ import {
   type Recording,
 } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
-import { FEATURES, FEATURE_SCHEMA_VERSION, loadNight, packRows, type Night } from '../helpers/sleep-data.js';
+import { FEATURES, FEATURE_SCHEMA_VERSION, packRows, type Night } from '../helpers/sleep-data.js';
+import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 let testEnv: TestEnv;
@@ -56,7 +57,7 @@ describe('accepted ingests', () => {
   let rec: Recording;
 
   beforeAll(async () => {
-    night = loadNight('3509524'); // contiguous indices 0..414
+    night = syntheticNight(415, 415); // contiguous indices 0..414
     rec = await createRecording(base);
   });
 

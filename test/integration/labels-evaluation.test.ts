@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { createRecording, expectError, ingestList, openDb, type Recording } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
-import { mapTruth, numpyAgreement, referenceAgreement } from '../helpers/hypnogram-reference.js';
+import { referenceAgreement } from '../helpers/hypnogram-reference.js';
 import { labelSetModels, TEST_LABEL_SETS } from '../helpers/label-set-models.js';
-import { loadNight, type Night } from '../helpers/sleep-data.js';
+import { expectEvaluationMatchesReference, truthAndPredictions } from '../helpers/reference-checks.js';
+import type { Night } from '../helpers/sleep-data.js';
+import { nightWithGap, syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const ACTIVE = 'wnr-v1';
@@ -37,19 +39,7 @@ async function predictWith(recordingId: string, version: string): Promise<void> 
   expect((await waitForJob(base, res.body.job_id)).state).toBe('completed');
 }
 
-/** Truth mapped onto the model's classes and the stored predictions, epoch by epoch. */
-async function pairs(night: Night, recordingId: string, version: string, labels: readonly string[]) {
-  const res = await request(base, 'GET', `/v1/recordings/${recordingId}/predictions?model_version=${version}`);
-  const predicted = new Map<number, string>(res.body.items.map((p: { epoch_index: number; stage: string }) => [p.epoch_index, p.stage]));
-  const truth: string[] = [];
-  const pred: string[] = [];
-  night.indices.forEach((i, k) => {
-    if (!predicted.has(i)) return;
-    truth.push(mapTruth(night.stages[k]!, labels));
-    pred.push(predicted.get(i)!);
-  });
-  return { truth, pred };
-}
+const pairs = (night: Night, recordingId: string, version: string, labels: readonly string[]) => truthAndPredictions(base, night, recordingId, version, labels);
 
 beforeAll(async () => {
   models = labelSetModels();
@@ -57,8 +47,8 @@ beforeAll(async () => {
   app = await startTestApp(testEnv, { env: { MODELS_DIR: models.dir, ACTIVE_MODEL_VERSION: ACTIVE, MAX_EPOCHS_PER_REQUEST: String(MAX_LABELS) } });
   base = app.baseUrl;
   db = openDb(testEnv);
-  nightA = loadNight('759667'); // 452 epochs, 0..472, gap 379..399
-  nightB = loadNight('46343'); // 553 epochs
+  nightA = nightWithGap(); // 452 epochs, 0..472, gap 379..399
+  nightB = syntheticNight(3, 553); // 553 epochs
   recA = await createRecording(base);
   recB = await createRecording(base);
   await ingestList(base, recA.id, nightA.indices, nightA.features);
@@ -169,36 +159,11 @@ describe('PUT labels errors: nothing is written', () => {
   });
 });
 
+// The same comparisons on real nights: test/real-data/summary-evaluation.test.ts.
 describe('GET /v1/recordings/{id}/evaluation', () => {
   for (const version of [ACTIVE, ...OTHERS]) {
-    it(`agrees with an independent computation on a real night (${version})`, async () => {
-      const res = await evaluation(recA.id, version === ACTIVE ? '' : `?model_version=${version}`);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const e = res.body;
-      expect(Object.keys(e).sort()).toEqual(['accuracy', 'cohen_kappa', 'confusion', 'labels', 'model_version', 'n', 'night', 'per_class', 'recording_id', 'unmapped'].sort());
-      expect(e.model_version).toBe(version);
-      const { truth, pred } = await pairs(nightA, recA.id, version, e.labels);
-      const ref = referenceAgreement(truth, pred, e.labels);
-      expect(e.n).toBe(452);
-      expect(e.unmapped).toBe(0);
-      expect(e.confusion).toEqual({ labels: e.labels, matrix: ref.matrix });
-      expect(e.accuracy).toBeCloseTo(ref.accuracy, 12);
-      expect(e.cohen_kappa).toBeCloseTo(ref.kappa, 12);
-      expect(Object.keys(e.per_class)).toEqual(e.labels);
-      for (const label of e.labels) {
-        const got = e.per_class[label];
-        const want = ref.perClass[label]!;
-        expect(got.support).toBe(want.support);
-        for (const key of ['precision', 'recall', 'f1'] as const) {
-          if (want[key] === null) expect(got[key]).toBeNull();
-          else expect(got[key]).toBeCloseTo(want[key]!, 12);
-        }
-      }
-      const numpy = await numpyAgreement(truth, pred, e.labels);
-      if (numpy) {
-        expect(e.accuracy).toBeCloseTo(numpy.accuracy, 12);
-        expect(e.cohen_kappa).toBeCloseTo(numpy.kappa, 12);
-      } else console.warn('python3 with numpy not found: the numpy cross-check of the evaluation was skipped');
+    it(`agrees with an independent computation (${version})`, async () => {
+      await expectEvaluationMatchesReference(base, recA.id, nightA, version, version === ACTIVE);
     });
   }
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, waitForJob } from '../helpers/http.js';
 import { freePort, spawnEntry, waitUntil, type ChildHandle } from '../helpers/processes.js';
-import { FEATURE_SCHEMA_VERSION, listSubjects, loadNight, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 
 const up = (url: string) => async () => (await request(url, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200;
@@ -51,7 +52,7 @@ describe('metrics on the API (a WEB_CONCURRENCY cluster) and on a worker process
   it('exposes job, ingest, prediction and scoring metrics on the worker METRICS_PORT', async () => {
     const device = await request(apiUrl, 'POST', '/v1/devices', { external_id: 'metrics-dev' });
     const rec = await request(apiUrl, 'POST', '/v1/recordings', { device_id: device.body.id, started_at: '2026-11-25T22:00:00Z', feature_schema_version: FEATURE_SCHEMA_VERSION });
-    const night = loadNight(listSubjects()[1]!);
+    const [, night] = syntheticNights(2);
     const res = await request(apiUrl, 'POST', '/v1/epochs:ingest', { recording_id: rec.body.id, feature_schema_version: FEATURE_SCHEMA_VERSION, start_index: 0, packed: packRows(night.features) });
     expect((await waitForJob(apiUrl, res.body.job_id, 60_000)).state).toBe('completed');
     const text: string = (await request(workerUrl, 'GET', '/metrics')).body;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, waitForJob } from '../helpers/http.js';
 import { copyModels, writeBrokenModel } from '../helpers/model-dirs.js';
 import { freePort, spawnEntry, waitUntil, type ChildHandle } from '../helpers/processes.js';
-import { FEATURE_SCHEMA_VERSION, loadNight, listSubjects, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 
 // API and worker run as separate processes, the API reading ACTIVE_MODEL_VERSION from a .env file.
@@ -17,7 +18,7 @@ describe('model reload across separate API and worker processes', () => {
   let api: ChildHandle;
   let worker: ChildHandle;
   let baseUrl: string;
-  const night = loadNight(listSubjects()[0]!);
+  const [night] = syntheticNights(1);
 
   async function ingestNight(name: string): Promise<{ recording: string; result: any }> {
     const device = await request(baseUrl, 'POST', '/v1/devices', { external_id: name });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { activeModelVersion, createRecording, expectError, float32Base64, ingestList, openDb, rowCounts, type Recording } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
-import { FEATURES, FEATURE_SCHEMA_VERSION, loadNight, type Night } from '../helpers/sleep-data.js';
+import { FEATURES, FEATURE_SCHEMA_VERSION, type Night } from '../helpers/sleep-data.js';
+import { nightWithGap } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 let testEnv: TestEnv;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   base = app.baseUrl;
   db = openDb(testEnv);
   ({ active, versions } = await activeModelVersion(base));
-  night = loadNight('759667'); // 452 epochs with a gap at 379..399
+  night = nightWithGap(); // 452 epochs with a gap at 379..399
   rec = await createRecording(base);
   const job = await ingestList(base, rec.id, night.indices, night.features);
   expect(job.result).toMatchObject({ inserted: night.indices.length, predicted: night.indices.length, model_version: active });
@@ -91,7 +92,7 @@ describe('POST /v1/predict inline', () => {
     }
   });
 
-  it('agrees with the predictions the ingest job stored for the active model on a real night', async () => {
+  it('agrees with the predictions the ingest job stored for the active model on a night', async () => {
     const res = await predict(inline(night.indices.map((epoch_index, k) => ({ epoch_index, features: night.features[k] }))));
     expect(res.status).toBe(200);
     const stored = await predictions(rec.id);

@@ -7,7 +7,8 @@ import { expectError, ingestList } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
 import { labelSetModels } from '../helpers/label-set-models.js';
 import { REPO_ROOT } from '../helpers/services.js';
-import { FEATURE_SCHEMA_VERSION, loadNight, type Night } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, type Night } from '../helpers/sleep-data.js';
+import { nightWithGap } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   testEnv = await createTestEnv();
   app = await startTestApp(testEnv, { env: { MODELS_DIR: models.dir, ACTIVE_MODEL_VERSION: ACTIVE } });
   base = app.baseUrl;
-  night = loadNight('759667');
+  night = nightWithGap();
   const device = await request(base, 'POST', '/v1/devices', { external_id: `report-${randomUUID()}`, name: HOSTILE });
   expect(device.status).toBe(201);
   const rec = await request(base, 'POST', '/v1/recordings', {

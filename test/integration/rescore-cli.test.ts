@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { createRecording, ingestPacked } from '../helpers/fixtures.js';
 import { REPO_ROOT } from '../helpers/services.js';
-import { listSubjects, loadNight } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 interface CliRun {
@@ -40,8 +40,7 @@ describe('npm run cli -- rescore', () => {
     env = await createTestEnv();
     app = await startTestApp(env, { env: { ACTIVE_MODEL_VERSION: 'wnr-v1', RESCORE_CHUNK_EPOCHS: '200' } });
     handle = createDb(env.database.url, 1);
-    for (const subject of listSubjects().slice(0, 2)) {
-      const night = loadNight(subject);
+    for (const night of syntheticNights(2)) {
       const recording = await createRecording(app.baseUrl);
       await ingestPacked(app.baseUrl, recording.id, 0, night.features);
       epochs += night.features.length;

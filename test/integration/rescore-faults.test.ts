@@ -4,7 +4,8 @@ import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { createRecording } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
 import { spawnEntry, waitUntil, type ChildHandle } from '../helpers/processes.js';
-import { FEATURE_SCHEMA_VERSION, listSubjects, loadNight, packRows } from '../helpers/sleep-data.js';
+import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const RECORDINGS = 30;
@@ -104,7 +105,7 @@ describe('re-scoring with separate worker processes', () => {
   }, 120_000);
 
   it('keeps ingest completing promptly while a large re-score runs', async () => {
-    const nights = listSubjects().slice(0, 8).map(loadNight);
+    const nights = syntheticNights(8);
     const ingestNight = async (features: number[][]): Promise<number> => {
       const recording = await createRecording(api.baseUrl);
       const t0 = performance.now();

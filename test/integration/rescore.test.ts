@@ -8,7 +8,8 @@ import { request, waitForJob } from '../helpers/http.js';
 import { copyModels } from '../helpers/model-dirs.js';
 import { waitUntil } from '../helpers/processes.js';
 import { uniqueName } from '../helpers/services.js';
-import { listSubjects, loadNight, packRows, type Night } from '../helpers/sleep-data.js';
+import { packRows, type Night } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const STARTED_AT = '2026-11-20T22:00:00.000Z';
@@ -62,9 +63,7 @@ describe('bulk re-scoring (POST /v1/rescore, GET and DELETE /v1/jobs/{id})', () 
     handle = createDb(env.database.url, 2);
     deviceA = await newDevice(api.baseUrl);
     deviceB = await newDevice(api.baseUrl);
-    const subjects = listSubjects().slice(0, 3);
-    for (const [k, subject] of subjects.entries()) {
-      const night = loadNight(subject);
+    for (const [k, night] of syntheticNights(3).entries()) {
       nights.push(night);
       const id = await newRecording(api.baseUrl, k < 2 ? deviceA : deviceB);
       await ingestPacked(api.baseUrl, id, 0, night.features);
@@ -246,7 +245,7 @@ describe('the nightly re-score schedule (RESCORE_CRON)', () => {
     api = await startTestApp(env, { env: { ACTIVE_MODEL_VERSION: 'wnr-v2', RESCORE_CRON: '* * * * * *' } });
     const device = await newDevice(api.baseUrl);
     const recording = await newRecording(api.baseUrl, device);
-    const night = loadNight(listSubjects()[0]!);
+    const [night] = syntheticNights(1);
     await ingestPacked(api.baseUrl, recording, 0, night.features);
     // Ingest scored everything with wnr-v2; drop some predictions so the schedule has work to do.
     await handle.db.deleteFrom('predictions').where('epoch_index', '<', 300).execute();

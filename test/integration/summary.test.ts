@@ -6,7 +6,9 @@ import { createRecording, expectError, ingestList, openDb, type Recording } from
 import { request, waitForJob } from '../helpers/http.js';
 import { referenceStatistics } from '../helpers/hypnogram-reference.js';
 import { labelSetModels, TEST_LABEL_SETS } from '../helpers/label-set-models.js';
-import { loadNight, type Night } from '../helpers/sleep-data.js';
+import { expectSummaryMatchesReference, storedPredictions } from '../helpers/reference-checks.js';
+import type { Night } from '../helpers/sleep-data.js';
+import { nightWithGap } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 const ACTIVE = 'wnr-v1';
@@ -32,19 +34,13 @@ async function predictWith(recordingId: string, version: string): Promise<void> 
   expect(job.state, JSON.stringify(job)).toBe('completed');
 }
 
-async function storedPredictions(recordingId: string, version: string): Promise<Map<number, string>> {
-  const res = await request(base, 'GET', `/v1/recordings/${recordingId}/predictions?model_version=${version}`);
-  expect(res.status).toBe(200);
-  return new Map(res.body.items.map((p: { epoch_index: number; stage: string }) => [p.epoch_index, p.stage]));
-}
-
 beforeAll(async () => {
   models = labelSetModels();
   testEnv = await createTestEnv();
   app = await startTestApp(testEnv, { env: { MODELS_DIR: models.dir, ACTIVE_MODEL_VERSION: ACTIVE } });
   base = app.baseUrl;
   db = openDb(testEnv);
-  night = loadNight('759667'); // 452 epochs, indices 0..472 with a gap at 379..399
+  night = nightWithGap(); // 452 epochs, indices 0..472 with a gap at 379..399
   rec = await createRecording(base);
   await ingestList(base, rec.id, night.indices, night.features);
   for (const version of OTHERS) await predictWith(rec.id, version);
@@ -57,7 +53,8 @@ afterAll(async () => {
   models?.remove();
 });
 
-describe('GET /v1/recordings/{id}/summary of a real night', () => {
+// The same comparisons on real nights: test/real-data/summary-evaluation.test.ts.
+describe('GET /v1/recordings/{id}/summary of a night', () => {
   it('answers the documented shape for the active version', async () => {
     const res = await summary(rec.id);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -85,44 +82,7 @@ describe('GET /v1/recordings/{id}/summary of a real night', () => {
 
   for (const version of VERSIONS) {
     it(`agrees with an independent computation from the stored predictions (${version})`, async () => {
-      const predicted = await storedPredictions(rec.id, version);
-      const first = Math.min(...night.indices);
-      const last = Math.max(...night.indices);
-      const res = await summary(rec.id, `?model_version=${version}`);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const s = res.body;
-      const labels: string[] = s.labels;
-      const ref = referenceStatistics(labels, first, last, (i) => predicted.get(i));
-      // The gap 379..399 has no stored epoch and so no prediction: 21 unscored epochs.
-      expect(ref.unscored_min).toBe(10.5);
-      expect(s.tib_min).toBe((last - first + 1) * 0.5);
-      for (const key of ['tib_min', 'spt_min', 'tst_min', 'waso_min', 'sol_min', 'sol_5min_min', 'unscored_min', 'awakenings', 'rem_latency_min'] as const) {
-        expect(s[key], key).toBe(ref[key]);
-      }
-      expect(s.se_pct).toBeCloseTo(ref.se_pct, 10);
-      expect(s.sme_pct).toBeCloseTo(ref.sme_pct!, 10);
-      expect(s.sfi_per_hour).toBeCloseTo(ref.awakenings / (ref.tst_min / 60), 10);
-      expect(Object.keys(s.stages)).toEqual(labels);
-      let pctSum = 0;
-      for (const label of labels) {
-        expect(s.stages[label].minutes, label).toBe(ref.minutes[label]);
-        expect(s.stages[label].latency_min, label).toBe(ref.latency[label]);
-        if (label === 'W') expect(s.stages[label].pct_tst).toBeNull();
-        else {
-          expect(s.stages[label].pct_tst).toBeCloseTo((100 * ref.minutes[label]!) / ref.tst_min, 10);
-          pctSum += s.stages[label].pct_tst;
-        }
-      }
-      expect(pctSum).toBeCloseTo(100, 10);
-      const splitsNrem = labels.includes('LIGHT') || labels.includes('N2');
-      if (splitsNrem) {
-        const nremClasses = labels.filter((l) => l !== 'W' && l !== 'REM');
-        expect(s.nrem.minutes).toBe(nremClasses.reduce((a, l) => a + ref.minutes[l]!, 0));
-      } else expect(s.nrem).toBeNull();
-      expect(s.transitions.labels).toEqual(labels);
-      // Transitions count consecutive scored pairs; none spans the gap.
-      const pairs = night.indices.slice(1).filter((i, k) => i === night.indices[k]! + 1).length;
-      expect(s.transitions.counts.flat().reduce((a: number, b: number) => a + b, 0)).toBe(pairs);
+      await expectSummaryMatchesReference(base, rec.id, night, version);
     });
   }
 
@@ -131,7 +91,7 @@ describe('GET /v1/recordings/{id}/summary of a real night', () => {
     const res = await summary(rec.id, `?from=${tsOf(rec, 385)}&to=${tsOf(rec, 440)}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ first_epoch_index: 400, last_epoch_index: 439, epochs: 40, tib_min: 20, unscored_min: 0, start: tsOf(rec, 400), end: tsOf(rec, 440) });
-    const predicted = await storedPredictions(rec.id, ACTIVE);
+    const predicted = await storedPredictions(base, rec.id, ACTIVE);
     const ref = referenceStatistics(['W', 'NREM', 'REM'], 400, 439, (i) => predicted.get(i));
     expect(res.body.tst_min).toBe(ref.tst_min);
     expect(res.body.sol_min).toBe(ref.sol_min);

@@ -1,13 +1,9 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFolder } from '../../src/models/model-loader.js';
 import { plainPipeline } from '../../src/models/pipeline.js';
 import { parseTransformShorthand } from '../../src/models/transforms.js';
-import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { assignFolds, crossValidate } from '../../src/training/cross-validation.js';
 import { cvReport } from '../../src/training/cv-report.js';
 import type { SubjectData } from '../../src/training/csv.js';
@@ -19,10 +15,7 @@ import {
   foldStandardisation,
   linearLogits,
 } from '../../src/training/logistic-regression.js';
-import { cvData, trainingSetup, trainModel } from '../../src/training/train-model.js';
-
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHARED_DATA = resolve(REPO_ROOT, '../shared/data/sleep-accel');
+import { cvData, trainingSetup } from '../../src/training/train-model.js';
 
 /** Deterministic LCG so synthetic data does not depend on Math.random. */
 function rng(seed: number): () => number {
@@ -222,69 +215,4 @@ describe('transform shorthand', () => {
   });
 });
 
-describe.skipIf(!existsSync(SHARED_DATA))('real sleep-accel data (skipped: ../shared/data/sleep-accel absent)', () => {
-  let out = '';
-  afterAll(async () => {
-    if (out) await rm(out, { recursive: true, force: true });
-  });
-
-  it('6-fold leave-subjects-out CV reaches kappa >= 0.28 on W/NREM/REM and writes a loadable model', async () => {
-    out = await mkdtemp(join(tmpdir(), 'noctis-train-'));
-    const transforms = parseTransformShorthand('log1p:activity_count,log:hr_variability:0.01', [...SLEEP_ACCEL_FEATURES]);
-    const result = await trainModel({
-      dataDir: SHARED_DATA,
-      labelSet: 'wnr',
-      transforms,
-      l2Grid: [1e-3],
-      classWeightGrid: ['balanced'],
-      folds: 6,
-      compareUntransformed: false,
-      version: 'test-wnr',
-      outDir: out,
-      force: false,
-      dryRun: false,
-      command: 'vitest',
-      now: new Date('2020-01-01T00:00:00Z'),
-    });
-    const kappa = result.tuning.report.kappa.model.pooled!;
-    expect(kappa).toBeGreaterThan(0.28);
-    expect((await readdir(join(out, 'test-wnr'))).sort()).toEqual([
-      'bias.npy',
-      'feature_schema.json',
-      'label_map.json',
-      'metadata.json',
-      'transforms.json',
-      'weights.npy',
-    ]);
-    const meta = JSON.parse(await readFile(join(out, 'test-wnr', 'metadata.json'), 'utf8'));
-    expect(meta.evaluation.cohen_kappa).toBeCloseTo(kappa, 6);
-    expect(meta.data_provenance.licence).toMatch(/ODC-By 1.0/);
-
-    // The service's loader must accept the folder and score exactly like the in-memory model.
-    const loaded = await loadModelFolder(out, 'test-wnr');
-    expect(loaded.labels).toEqual(['W', 'NREM', 'REM']);
-    expect(loaded.wholeNight).toBe(false);
-    const x = Float32Array.from([0, 0.3, -0.8, 2, 0.4, 40, 1.2, -0.5, 0.1, 0.01]);
-    const a = scoreNight(loaded.night, [0, 1], x, 2);
-    const b = scoreNight(result.final.model, [0, 1], x, 2);
-    expect(Array.from(a.probabilities)).toEqual(Array.from(b.probabilities));
-    await expect(trainModel({ ...baseOpts(out), version: 'test-wnr' })).rejects.toThrow(/already exists/);
-  });
-});
-
-function baseOpts(out: string) {
-  return {
-    dataDir: SHARED_DATA,
-    labelSet: 'wnr' as const,
-    transforms: [],
-    l2Grid: [1e-3],
-    classWeightGrid: ['balanced' as const],
-    folds: 6,
-    compareUntransformed: false,
-    version: 'x',
-    outDir: out,
-    force: false,
-    dryRun: false,
-    command: 'vitest',
-  };
-}
+// Training on the real nights: test/real-data/training.test.ts.

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { refreshMetadata } from '../../src/training/refresh-metadata.js';
-import { hasSharedData } from '../helpers/sleep-data.js';
-import { SHARED_DATA_DIR, SHIPPED_MODELS_DIR } from '../helpers/services.js';
+import { SHIPPED_MODELS_DIR } from '../helpers/services.js';
+import { hasSleepData, needsSleepData, SLEEP_DATA_DIR } from '../helpers/sleep-data.js';
 
-describe.skipIf(!hasSharedData())('refresh-metadata (skipped: ../shared/data/sleep-accel is absent)', () => {
+describe.skipIf(!hasSleepData())(needsSleepData('refresh-metadata'), () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'noctis-refresh-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -17,7 +17,7 @@ describe.skipIf(!hasSharedData())('refresh-metadata (skipped: ../shared/data/sle
     const before = new Map(files.map((f) => [f, readFileSync(path.join(folder, f))]));
     const old = JSON.parse(before.get('metadata.json')!.toString('utf8'));
 
-    const result = await refreshMetadata({ modelDir: folder, dataDir: SHARED_DATA_DIR, folds: 3, command: 'vitest refresh', now: new Date('2020-01-02T00:00:00Z') });
+    const result = await refreshMetadata({ modelDir: folder, dataDir: SLEEP_DATA_DIR, folds: 3, command: 'vitest refresh', now: new Date('2020-01-02T00:00:00Z') });
 
     expect(readdirSync(folder).sort()).toEqual(files);
     for (const f of files.filter((f) => f !== 'metadata.json')) expect(readFileSync(path.join(folder, f)).equals(before.get(f)!), f).toBe(true);

@@ -10,12 +10,12 @@ import { LABEL_SETS } from '../../src/training/label-sets.js';
 import { nightInputs } from '../../src/training/night-rows.js';
 import { readPipelineTemplate } from '../../src/training/pipeline-template.js';
 import { trainModel } from '../../src/training/train-model.js';
-import { hasSharedData, listSubjects, loadNight } from '../helpers/sleep-data.js';
-import { REPO_ROOT, SHARED_DATA_DIR } from '../helpers/services.js';
+import { REPO_ROOT } from '../helpers/services.js';
+import { hasSleepData, listSubjects, loadNight, needsSleepData, SLEEP_DATA_DIR } from '../helpers/sleep-data.js';
 
 const PIPELINE_FILE = path.join(REPO_ROOT, 'pipelines/context-v3.json');
 
-describe.skipIf(!hasSharedData())('training with a pipeline (skipped: ../shared/data/sleep-accel is absent)', () => {
+describe.skipIf(!hasSleepData())(needsSleepData('training with a pipeline'), () => {
   const out = mkdtempSync(path.join(tmpdir(), 'noctis-train-pipeline-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -23,7 +23,7 @@ describe.skipIf(!hasSharedData())('training with a pipeline (skipped: ../shared/
     const template = await readPipelineTemplate(PIPELINE_FILE, [...SLEEP_ACCEL_FEATURES], LABEL_SETS.wnr.classes);
     expect(template.shareFromTraining).toBe(true);
     const result = await trainModel({
-      dataDir: SHARED_DATA_DIR,
+      dataDir: SLEEP_DATA_DIR,
       labelSet: 'wnr',
       transforms: [],
       pipeline: { file: 'pipelines/context-v3.json', template },
@@ -57,7 +57,7 @@ describe.skipIf(!hasSharedData())('training with a pipeline (skipped: ../shared/
 
     // Stored epochs are float32: the service's inputs from them equal the training rows bit for bit,
     // and the loaded model scores each night exactly like the in-memory one.
-    const subjects = await loadSleepAccelDir(SHARED_DATA_DIR);
+    const subjects = await loadSleepAccelDir(SLEEP_DATA_DIR);
     for (const [k, night] of nights.slice(0, 3).entries()) {
       const stored = Float32Array.from(night.features.flat());
       const served = computeInputs(loaded.night.pipeline, night.indices, stored, night.indices.length);
