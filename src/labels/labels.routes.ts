@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { tooLarge } from '../errors/app-error.js';
+import { requireIndicesWithin } from '../epochs/recording-limit.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { epochStats } from '../recordings/recordings.repository.js';
@@ -26,6 +27,7 @@ export function labelsRouter(ctx: AppContext): Router {
       throw tooLarge('too_many_epochs', `${raw['labels'].length} labels in one request; the limit is ${limit}`, { count: raw['labels'].length, limit });
     }
     const body = validate(PutLabelsBody, raw, 'labels');
+    requireIndicesWithin(body.labels.map((l) => l.epoch_index), ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const rows = checkLabels(body.labels, (await epochStats(ctx.db, recording.id)).last_epoch_index);
     const written = await upsertLabels(ctx.db, recording, rows);

@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context.js';
 import { conflict, tooLarge } from '../errors/app-error.js';
 import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
 import { decodeEpochList } from '../epochs/features.decoder.js';
+import { requireIndicesWithin } from '../epochs/recording-limit.js';
 import { parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { insertJob } from '../jobs/jobs.repository.js';
@@ -47,16 +48,19 @@ export function predictionsRouter(ctx: AppContext): Router {
       res.status(202).json({ job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version });
       return;
     }
-    if (Array.isArray(body['epochs']) && body['epochs'].length > MAX_INLINE_PREDICT_EPOCHS) {
-      throw tooLarge('too_many_epochs', `${body['epochs'].length} epochs in one inline predict; the limit is ${MAX_INLINE_PREDICT_EPOCHS}`, {
+    // The epochs are one night, so no more than a recording holds.
+    const maxInline = Math.min(MAX_INLINE_PREDICT_EPOCHS, ctx.config.MAX_RECORDING_EPOCHS);
+    if (Array.isArray(body['epochs']) && body['epochs'].length > maxInline) {
+      throw tooLarge('too_many_epochs', `${body['epochs'].length} epochs in one inline predict; the limit is ${maxInline}`, {
         count: body['epochs'].length,
-        limit: MAX_INLINE_PREDICT_EPOCHS,
+        limit: maxInline,
       });
     }
     const input = parseEpochEnvelope(InlinePredictBody, body, 'predict request');
+    requireIndicesWithin(input.epochs.map((e, k) => e.epoch_index ?? k), ctx.config.MAX_RECORDING_EPOCHS);
     const model = ctx.registry.resolve(input.model_version);
     requireSchema(model, input.feature_schema_version);
-    const decoded = decodeEpochList(input.epochs, model.features, { requireIndex: false, maxEpochs: MAX_INLINE_PREDICT_EPOCHS });
+    const decoded = decodeEpochList(input.epochs, model.features, { requireIndex: false, maxEpochs: maxInline });
     // The epochs given are one night: list position stands in for a missing epoch_index.
     const scores = scoreEpochs(model, decoded.indices, decoded.features, decoded.count);
     ctx.metrics.scoringBatchSize.observe(decoded.count);

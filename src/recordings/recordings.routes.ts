@@ -11,6 +11,7 @@ import { listEpochs } from '../epochs/epochs.repository.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { epochStats, insertRecording } from './recordings.repository.js';
 import { requireRecording } from './recordings.service.js';
+import { requireStartedAtInRange } from './started-at.js';
 import { epochTime, toIndexRange } from './time-range.js';
 
 export const CreateRecordingBody = z.strictObject({
@@ -46,6 +47,7 @@ export function recordingsRouter(ctx: AppContext): Router {
 
   router.post('/v1/recordings', async (req, res) => {
     const body = validate(CreateRecordingBody, requireObjectBody(req.body), 'recording');
+    requireStartedAtInRange(body.started_at, Date.now());
     const epochSeconds = body.epoch_seconds ?? 30;
     if (epochSeconds !== 30) {
       throw unprocessable('invalid_epoch_seconds', `epoch_seconds must be 30, got ${epochSeconds}`, { epoch_seconds: epochSeconds });

@@ -135,9 +135,14 @@ describe('PUT labels errors: nothing is written', () => {
     const below = await rejected(recA.id, { labels: [{ epoch_index: -1, stage: 'W' }] }, 422, 'invalid_labels');
     expect(below['problems'][0].reason).toMatch(/outside the recording's epochs 0\.\.472/);
     await rejected(recA.id, { labels: [{ epoch_index: 473, stage: 'W' }] }, 422, 'invalid_labels');
-    await rejected(recA.id, { labels: [{ epoch_index: 2 ** 40, stage: 'W' }] }, 422, 'invalid_labels');
     const twice = await rejected(recA.id, { labels: [{ epoch_index: 5, stage: 'W' }, { epoch_index: 5, stage: 'N1' }] }, 422, 'invalid_labels');
     expect(twice['problems'][0]).toMatchObject({ index: 1, epoch_index: 5 });
+  });
+
+  it('422 epoch_index_out_of_range at or past MAX_RECORDING_EPOCHS (5760), before anything else is checked', async () => {
+    expect(await rejected(recA.id, { labels: [{ epoch_index: 0, stage: 'W' }, { epoch_index: 5760, stage: 'W' }] }, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 5760, limit: 5760 });
+    expect(await rejected(recA.id, { labels: [{ epoch_index: 0, stage: 'W' }, { epoch_index: 150_000_000, stage: 'W' }] }, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 150_000_000, limit: 5760 });
+    expect(await rejected(recA.id, { labels: [{ epoch_index: 2 ** 40, stage: 'W' }] }, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 2 ** 40, limit: 5760 });
   });
 
   it('422 invalid_labels when the recording has no stored epochs yet', async () => {

@@ -119,13 +119,20 @@ describe('POST /v1/predict inline', () => {
     await rejected(inline([{ features: GOOD }], { feature_schema_version: 'x', model_version: versions.find((v) => v !== active) }), 409, 'feature_schema_mismatch');
   });
 
-  it('answers 413 too_many_epochs above 10000 epochs and accepts exactly 10000', async () => {
-    const epochs = Array.from({ length: 10_001 }, () => ({ features: GOOD }));
-    expect(await rejected(inline(epochs), 413, 'too_many_epochs')).toMatchObject({ count: 10_001, limit: 10_000 });
+  it('answers 413 too_many_epochs above a recording (MAX_RECORDING_EPOCHS = 5760) and accepts exactly 5760', async () => {
+    const epochs = Array.from({ length: 5761 }, () => ({ features: GOOD }));
+    expect(await rejected(inline(epochs), 413, 'too_many_epochs')).toMatchObject({ count: 5761, limit: 5760 });
     const res = await predict(inline(epochs.slice(1)));
     expect(res.status).toBe(200);
-    expect(res.body.predictions).toHaveLength(10_000);
-    expect(res.body.predictions[9_999].epoch_index).toBe(9_999);
+    expect(res.body.predictions).toHaveLength(5760);
+    expect(res.body.predictions[5759].epoch_index).toBe(5759);
+  });
+
+  it('answers 422 epoch_index_out_of_range for an epoch_index at or past MAX_RECORDING_EPOCHS', async () => {
+    expect(await rejected(inline([{ epoch_index: 0, features: GOOD }, { epoch_index: 5760, features: GOOD }]), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 5760, limit: 5760 });
+    expect(await rejected(inline([{ epoch_index: 0, features: GOOD }, { epoch_index: 150_000_000, features: GOOD }]), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 150_000_000, limit: 5760 });
+    const res = await predict(inline([{ epoch_index: 0, features: GOOD }, { epoch_index: 5759, features: GOOD }]));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
   it.each<[string, unknown[], number | null, RegExp]>([
