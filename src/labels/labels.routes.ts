@@ -6,6 +6,7 @@ import { requireIndicesWithin } from '../epochs/recording-limit.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { epochStats } from '../recordings/recordings.repository.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { checkLabels, PutLabelsBody } from './labels.input.js';
@@ -29,16 +30,18 @@ export function labelsRouter(ctx: AppContext): Router {
     const body = validate(PutLabelsBody, raw, 'labels');
     requireIndicesWithin(body.labels.map((l) => l.epoch_index), ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
-    const rows = checkLabels(body.labels, (await epochStats(ctx.db, recording.id)).last_epoch_index);
+    const whole = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS);
+    const rows = checkLabels(body.labels, (await epochStats(ctx.db, whole)).last_epoch_index);
     const written = await upsertLabels(ctx.db, recording, rows);
-    res.json({ recording_id: recording.id, written, labelled_epochs: await countLabels(ctx.db, recording.id) });
+    res.json({ recording_id: recording.id, written, labelled_epochs: await countLabels(ctx.db, whole) });
   });
 
   router.get('/v1/recordings/:id/labels', async (req, res) => {
     const query = parseQuery(ListLabelsQuery, req.query);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const started = new Date(recording.started_at);
-    const rows = await listLabels(ctx.db, recording.id, toIndexRange(started, recording.epoch_seconds, query.from, query.to));
+    const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
+    const rows = await listLabels(ctx.db, epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, range));
     res.json({
       recording_id: recording.id,
       items: rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), stage: r.stage })),

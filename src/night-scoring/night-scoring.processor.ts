@@ -45,7 +45,7 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
     // Nothing waits: an earlier scoring already covered every stored upload.
     if (waiting.length === 0 || !recording) return { recording_id: recordingId, model_version: null, epochs: 0, written: 0, jobs: 0 };
     const usable = model && model.featureSchemaVersion === recording.feature_schema_version ? model : null;
-    const scored = usable ? await scoreRecording(trx, recording, usable) : { epochs: 0, written: [] };
+    const scored = usable ? await scoreRecording(trx, recording, usable, ctx.config.MAX_RECORDING_EPOCHS) : { epochs: 0, written: [] };
     const written = new Set(scored.written);
     for (const awaiting of waiting) {
       await settleAwaitingJob(trx, awaiting.id, { state: 'completed', result: jobResult(awaiting, usable, written) });

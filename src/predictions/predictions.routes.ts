@@ -11,6 +11,7 @@ import { insertJob } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { enqueue } from '../queues/queues.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { scoreEpochs } from '../models/model-scoring.js';
@@ -82,7 +83,8 @@ export function predictionsRouter(ctx: AppContext): Router {
     const model = ctx.registry.resolve(query.model_version);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, recording.id, model.version, range), nightScoredAt(ctx.db, recording.id, model.version)]);
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, range);
+    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, window, model.version), nightScoredAt(ctx.db, recording.id, model.version)]);
     res.json({
       model_version: model.version,
       labels: model.labels,

@@ -10,6 +10,7 @@ import { findDevice } from '../devices/devices.repository.js';
 import { listEpochs } from '../epochs/epochs.repository.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { epochStats, insertRecording } from './recordings.repository.js';
+import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
 import { requireStartedAtInRange } from './started-at.js';
 import { epochTime, toIndexRange } from './time-range.js';
@@ -76,7 +77,7 @@ export function recordingsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id', async (req, res) => {
     const row = await requireRecording(ctx, req.params.id, req.auth.tenant);
-    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, row.id)) });
+    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, epochWindow(row, ctx.config.MAX_RECORDING_EPOCHS))) });
   });
 
   router.get('/v1/recordings/:id/epochs', async (req, res) => {
@@ -85,11 +86,8 @@ export function recordingsRouter(ctx: AppContext): Router {
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
     const after = query.cursor === undefined ? -1 : decodeCursor(query.cursor);
-    const rows = await listEpochs(ctx.db, recording.id, {
-      fromIndex: Math.max(range.fromIndex, after + 1),
-      toIndex: range.toIndex,
-      limit: query.limit + 1,
-    });
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: Math.max(range.fromIndex, after + 1), toIndex: range.toIndex });
+    const rows = await listEpochs(ctx.db, window, query.limit + 1);
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     res.json({
