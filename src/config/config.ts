@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The largest MAX_RECORDING_EPOCHS may be (about 35 days of 30-s epochs). */
+export const RECORDING_EPOCHS_CEILING = 100_000;
+
 const intIn = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -23,9 +26,9 @@ const ConfigFields = z.object({
   // A recording spans at most this many epochs (5760 = 48 h of 30-s epochs): it bounds what one
   // recording can cost every read (summary slots, pages, the ts range of hypertable queries). The
   // ceiling keeps a night comparable in evaluation (MAX_NIGHT_EPOCHS).
-  MAX_RECORDING_EPOCHS: intIn(1, 100_000, 5760),
+  MAX_RECORDING_EPOCHS: intIn(1, RECORDING_EPOCHS_CEILING, 5760),
   // Unset: MAX_RECORDING_EPOCHS (a whole recording in one request).
-  MAX_EPOCHS_PER_REQUEST: z.coerce.number().int().min(1).max(100_000).optional(),
+  MAX_EPOCHS_PER_REQUEST: z.coerce.number().int().min(1).max(RECORDING_EPOCHS_CEILING).optional(),
   MAX_BODY_BYTES: intIn(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
   JOB_RETENTION_HOURS: intIn(24, 24 * 365, 168),
   SWEEP_INTERVAL_SECONDS: intIn(1, 3600, 30),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { tooLarge } from '../errors/app-error.js';
 import { requireIndicesWithin } from '../epochs/recording-limit.js';
+import { PageCursor, pageStart, recordingPageLimit, RecordingPageLimit, toPage } from '../http/paging.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { epochStats } from '../recordings/recordings.repository.js';
@@ -15,6 +16,8 @@ import { countLabels, listLabels, upsertLabels } from './labels.repository.js';
 export const ListLabelsQuery = z.strictObject({
   from: IsoTimestamp.optional(),
   to: IsoTimestamp.optional(),
+  limit: RecordingPageLimit,
+  cursor: PageCursor,
 });
 
 export function labelsRouter(ctx: AppContext): Router {
@@ -38,13 +41,16 @@ export function labelsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/labels', async (req, res) => {
     const query = parseQuery(ListLabelsQuery, req.query);
+    const limit = recordingPageLimit(query.limit, ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const rows = await listLabels(ctx.db, epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, range));
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
+    const page = toPage(await listLabels(ctx.db, window, limit + 1), limit);
     res.json({
       recording_id: recording.id,
-      items: rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), stage: r.stage })),
+      items: page.rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), stage: r.stage })),
+      next_cursor: page.next_cursor,
     });
   });
 

@@ -5,6 +5,7 @@ import { conflict, tooLarge } from '../errors/app-error.js';
 import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
 import { decodeEpochList } from '../epochs/features.decoder.js';
 import { requireIndicesWithin } from '../epochs/recording-limit.js';
+import { pageStart, recordingPageLimit, toPage } from '../http/paging.js';
 import { parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { insertJob } from '../jobs/jobs.repository.js';
@@ -79,23 +80,26 @@ export function predictionsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/predictions', async (req, res) => {
     const query = parseQuery(ListPredictionsQuery, req.query);
+    const limit = recordingPageLimit(query.limit, ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const model = ctx.registry.resolve(query.model_version);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, range);
-    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, window, model.version), nightScoredAt(ctx.db, recording.id, model.version)]);
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
+    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, window, model.version, limit + 1), nightScoredAt(ctx.db, recording.id, model.version)]);
+    const page = toPage(rows, limit);
     res.json({
       model_version: model.version,
       labels: model.labels,
       // When this version last scored the night (null: never scored, or only before this was kept).
       scored_at: scoredAt?.toISOString() ?? null,
-      items: rows.map((r) => ({
+      items: page.rows.map((r) => ({
         epoch_index: r.epoch_index,
         ts: epochTime(started, recording.epoch_seconds, r.epoch_index),
         stage: r.stage,
         probabilities: r.probabilities,
       })),
+      next_cursor: page.next_cursor,
     });
   });
 

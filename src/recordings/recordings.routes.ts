@@ -8,7 +8,7 @@ import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { findDevice } from '../devices/devices.repository.js';
 import { listEpochs } from '../epochs/epochs.repository.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { PageCursor, pageStart, toPage } from '../http/paging.js';
 import { epochStats, insertRecording } from './recordings.repository.js';
 import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
@@ -27,7 +27,7 @@ export const ListEpochsQuery = z.strictObject({
   from: IsoTimestamp.optional(),
   to: IsoTimestamp.optional(),
   limit: z.coerce.number().int().min(1).max(10000).default(1000),
-  cursor: z.string().max(200).optional(),
+  cursor: PageCursor,
 });
 
 export function toRecordingResource(row: RecordingRow) {
@@ -85,14 +85,11 @@ export function recordingsRouter(ctx: AppContext): Router {
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const after = query.cursor === undefined ? -1 : decodeCursor(query.cursor);
-    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: Math.max(range.fromIndex, after + 1), toIndex: range.toIndex });
-    const rows = await listEpochs(ctx.db, window, query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
+    const { rows, next_cursor } = toPage(await listEpochs(ctx.db, window, query.limit + 1), query.limit);
     res.json({
-      items: page.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), features: r.features })),
-      next_cursor: rows.length > query.limit && last ? encodeCursor(last.epoch_index) : null,
+      items: rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), features: r.features })),
+      next_cursor,
     });
   });
 

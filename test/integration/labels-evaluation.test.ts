@@ -98,6 +98,25 @@ describe('PUT /v1/recordings/{id}/labels', () => {
     expect(stored.body.items.map((l: { stage: string }) => l.stage)).toEqual(nightA.stages.map((s) => (s === 'R' ? 'REM' : s)));
   });
 
+  it('pages labels like epochs: a whole night by default, limit and next_cursor walk it exactly once', async () => {
+    const whole = await getLabels(recA.id);
+    expect(whole.body.next_cursor).toBeNull();
+    expect(whole.body.items).toHaveLength(452);
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await getLabels(recA.id, `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.recording_id).toBe(recA.id);
+      expect(res.body.items.length).toBeLessThanOrEqual(200);
+      seen.push(...res.body.items);
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(whole.body.items);
+    expectError(await getLabels(recA.id, '?limit=5761'), 400, 'bad_request');
+    expectError(await getLabels(recA.id, '?cursor=nope'), 400, 'invalid_cursor');
+  });
+
   it('replaces earlier labels of the epochs it names and keeps the others', async () => {
     const res = await putLabels(recA.id, { labels: [{ epoch_index: 0, stage: 'N3' }, { epoch_index: 1, stage: 'REM' }] });
     expect(res.body).toEqual({ recording_id: recA.id, written: 2, labelled_epochs: 452 });

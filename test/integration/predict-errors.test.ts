@@ -206,6 +206,41 @@ describe('POST /v1/predict for a stored recording, and GET /v1/recordings/{id}/p
     expect(byDefault.body.items).toHaveLength(night.indices.length);
   });
 
+  it('pages predictions like epochs: a whole night by default, limit and next_cursor walk it exactly once', async () => {
+    const whole = await predictions(rec.id);
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({ model_version: active, labels: await labelsOf(active), scored_at: expect.any(String), next_cursor: null });
+    expect(whole.body.items).toHaveLength(night.indices.length);
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await predictions(rec.id, `?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ model_version: active, labels: whole.body.labels, scored_at: whole.body.scored_at });
+      expect(res.body.items.length).toBeLessThanOrEqual(100);
+      seen.push(...res.body.items);
+      cursor = res.body.next_cursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(Math.ceil(night.indices.length / 100));
+    expect(seen).toEqual(whole.body.items);
+    // A range and a page together: the page starts after the cursor, and stays inside [from, to).
+    const first = await predictions(rec.id, `?from=${tsOf(370)}&to=${tsOf(405)}&limit=5`);
+    expect(first.body.items.map((i: { epoch_index: number }) => i.epoch_index)).toEqual([370, 371, 372, 373, 374]);
+    const next = await predictions(rec.id, `?from=${tsOf(370)}&to=${tsOf(405)}&limit=50&cursor=${first.body.next_cursor}`);
+    expect(next.body.items.map((i: { epoch_index: number }) => i.epoch_index)).toEqual(night.indices.filter((i) => i >= 375 && i < 405));
+    expect(next.body.next_cursor).toBeNull();
+  });
+
+  it.each<[string, string, string]>([
+    ['a limit above MAX_RECORDING_EPOCHS', '?limit=5761', 'bad_request'],
+    ['limit 0', '?limit=0', 'bad_request'],
+    ['a cursor it did not hand out', `?cursor=${Buffer.from('{"a":-4}').toString('base64url')}`, 'invalid_cursor'],
+  ])('GET predictions answers 400 for %s', async (_name, query, code) => {
+    expectError(await predictions(rec.id, query), 400, code);
+  });
+
   it('re-scoring the same version overwrites instead of duplicating', async () => {
     const { job } = await startJob({ model_version: other });
     expect(job.result.predicted).toBe(night.indices.length);
