@@ -6,6 +6,7 @@ import { parseUuid } from '../http/params.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from './api-keys.repository.js';
 import { DEFAULT_TENANT, SCOPES } from './scopes.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-", up to 63 characters');
 
@@ -35,7 +36,7 @@ function mayManage(callerTenant: string, tenant: string): boolean {
 export function apiKeysRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/api-keys', async (req, res) => {
+  router.post('/v1/api-keys', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = validate(CreateApiKeyBody, requireObjectBody(req.body), 'api key');
     if (!mayManage(req.auth.tenant, body.tenant)) {
       throw new AppError(403, 'forbidden', `keys of tenant ${req.auth.tenant} cannot create keys for tenant ${body.tenant}`);

@@ -8,13 +8,14 @@ import { requireObjectBody } from '../http/validate.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
 import { acceptIngest } from './ingest.service.js';
+import { jsonBody } from '../http/json-body.js';
 
 export function ingestRouter(ctx: AppContext): Router {
   const router = Router();
   const max = ctx.config.MAX_EPOCHS_PER_REQUEST;
   const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
 
-  router.post('/v1/epochs\\:ingest', async (req, res) => {
+  router.post('/v1/epochs\\:ingest', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = requireObjectBody(req.body);
     // Counted before validation so an oversized list costs nothing more.
     if (Array.isArray(body['epochs']) && body['epochs'].length > max) {

@@ -12,6 +12,7 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { checkLabels, PutLabelsBody } from './labels.input.js';
 import { countLabels, listLabels, upsertLabels } from './labels.repository.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const ListLabelsQuery = z.strictObject({
   from: IsoTimestamp.optional(),
@@ -24,7 +25,7 @@ export function labelsRouter(ctx: AppContext): Router {
   const router = Router();
 
   /** Stores scored stages; a label already stored for one of these epochs is replaced. */
-  router.put('/v1/recordings/:id/labels', async (req, res) => {
+  router.put('/v1/recordings/:id/labels', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const raw = requireObjectBody(req.body);
     const limit = ctx.config.MAX_EPOCHS_PER_REQUEST;
     if (Array.isArray(raw['labels']) && raw['labels'].length > limit) {

@@ -19,6 +19,7 @@ import { scoreEpochs } from '../models/model-scoring.js';
 import type { PredictParams } from './predict.processor.js';
 import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
 import { listPredictions, nightScoredAt } from './predictions.repository.js';
+import { jsonBody } from '../http/json-body.js';
 
 function requireSchema(model: LoadedModel, version: string): void {
   if (model.featureSchemaVersion !== version) {
@@ -35,7 +36,7 @@ const round = (values: Float32Array): number[] => Array.from(values, (v) => Math
 export function predictionsRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/predict', async (req, res) => {
+  router.post('/v1/predict', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = requireObjectBody(req.body);
     if ('recording_id' in body) {
       const params = validate(RecordingPredictBody, body, 'predict request');

@@ -14,6 +14,7 @@ import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
 import { requireStartedAtInRange } from './started-at.js';
 import { epochTime, toIndexRange } from './time-range.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const CreateRecordingBody = z.strictObject({
   device_id: z.string().min(1),
@@ -46,7 +47,7 @@ export function toRecordingResource(row: RecordingRow) {
 export function recordingsRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/recordings', async (req, res) => {
+  router.post('/v1/recordings', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = validate(CreateRecordingBody, requireObjectBody(req.body), 'recording');
     requireStartedAtInRange(body.started_at, Date.now());
     const epochSeconds = body.epoch_seconds ?? 30;
