@@ -14,7 +14,9 @@ export interface RecordingClock {
 
 /**
  * One INSERT … SELECT FROM unnest for the whole batch; rows already stored are skipped and the
- * indices that were actually written come back. Indices and features travel as binary int4[] and
+ * indices that were actually written come back. Rows go in by epoch index whatever the request's
+ * order: two uploads of overlapping epochs then wait for each other at their first shared index
+ * instead of each holding an index the other needs (a deadlock). Indices and features travel as binary int4[] and
  * real[] parameters (row k's features are the slice [k·n + 1, (k + 1)·n] of the flat block).
  */
 export async function insertEpochs(
@@ -29,7 +31,8 @@ export async function insertEpochs(
     SELECT ${recording.id}::uuid, t.i,
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
            (${float4ArrayParam(features.subarray(0, indices.length * nFeatures))}::real[])[(t.k::int - 1) * ${nFeatures}::int + 1 : t.k::int * ${nFeatures}::int]
-    FROM unnest(${int4ArrayParam(indices)}::int4[]) WITH ORDINALITY AS t(i, k)`;
+    FROM unnest(${int4ArrayParam(indices)}::int4[]) WITH ORDINALITY AS t(i, k)
+    ORDER BY t.i`;
   const insert = (conflict: RawBuilder<unknown>) =>
     sql<{ epoch_index: number }>`INSERT INTO epochs (recording_id, epoch_index, ts, features) ${rows} ${conflict} RETURNING epoch_index`.execute(db);
   const result = await insertWithUniqueFallback(db, () => insert(sql``), () => insert(sql`ON CONFLICT DO NOTHING`));

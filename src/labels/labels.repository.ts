@@ -11,7 +11,10 @@ export interface LabelRow {
   stage: TruthStage;
 }
 
-/** One INSERT … SELECT FROM unnest for the batch; a label already stored for an epoch is replaced. */
+/**
+ * One INSERT … SELECT FROM unnest for the batch; a label already stored for an epoch is replaced.
+ * Rows are written by epoch index, so two overlapping requests cannot deadlock (see insertEpochs).
+ */
 export async function upsertLabels(db: Db, recording: RecordingClock, labels: readonly LabelRow[]): Promise<number> {
   if (labels.length === 0) return 0;
   const result = await sql`
@@ -20,6 +23,7 @@ export async function upsertLabels(db: Db, recording: RecordingClock, labels: re
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
            t.s
     FROM unnest(${labels.map((l) => l.epoch_index)}::int4[], ${labels.map((l) => l.stage)}::text[]) AS t(i, s)
+    ORDER BY t.i
     ON CONFLICT (recording_id, epoch_index, ts) DO UPDATE SET stage = EXCLUDED.stage, updated_at = now()`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

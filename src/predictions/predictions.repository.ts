@@ -51,6 +51,7 @@ export async function replacePredictions(db: Db, recording: RecordingClock, batc
   return result.rows.map((r) => r.epoch_index);
 }
 
+/** The batch's rows by epoch index, so overlapping writers wait instead of deadlocking (see insertEpochs). */
 function predictionRows(recording: RecordingClock, batch: PredictionBatch) {
   const count = batch.indices.length;
   const nClasses = batch.labels.length;
