@@ -64,6 +64,9 @@ const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
 }).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS }));
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Every variable the service reads (.env.example and the README list them all; a test checks). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(ConfigFields.shape));
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {
@@ -76,7 +79,7 @@ export class ConfigError extends Error {
 /** Pure: parses and validates every variable at once; throws ConfigError naming each bad one. */
 export function loadConfig(env: Env): Config {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(ConfigFields.shape)) {
+  for (const key of CONFIG_VARIABLES) {
     const value = env[key];
     if (value !== undefined && value.trim() !== '') input[key] = value.trim();
   }

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config/config.js';
+import { REPO_ROOT } from '../helpers/services.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -36,5 +39,15 @@ describe('recording and request limits', () => {
   it('bounds MAX_RECORDING_EPOCHS', () => {
     expect(problems({ MAX_RECORDING_EPOCHS: '0' })[0]).toMatch(/^MAX_RECORDING_EPOCHS="0"/);
     expect(problems({ MAX_RECORDING_EPOCHS: '100001' })[0]).toMatch(/^MAX_RECORDING_EPOCHS="100001"/);
+  });
+});
+
+describe('documentation of the configuration', () => {
+  it('.env.example and the README configuration table list every variable', () => {
+    const example = readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Running the parts'));
+    expect(CONFIG_VARIABLES.filter((name) => !new RegExp(`^${name}=`, 'm').test(example))).toEqual([]);
+    expect(CONFIG_VARIABLES.filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
   });
 });
