@@ -10,6 +10,7 @@ import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from './ap
 import { keyCreated, keyRevoked } from './api-keys.audit.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { SCOPES, isOperator, operatorScope, type AuthContext } from './scopes.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-", up to 63 characters');
 
@@ -46,7 +47,7 @@ function requireManage(auth: AuthContext, tenant: string): void {
 export function apiKeysRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/api-keys', async (req, res) => {
+  router.post('/v1/api-keys', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = validate(CreateApiKeyBody, requireObjectBody(req.body), 'api key');
     requireManage(req.auth, body.tenant);
     // Otherwise any tenant admin could make itself an operator.

@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The largest MAX_RECORDING_EPOCHS may be (about 35 days of 30-s epochs). */
+export const RECORDING_EPOCHS_CEILING = 100_000;
+
 const intIn = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -43,7 +46,7 @@ const TrustProxy = z
 
 // Every variable the service reads, with its default. Empty strings count as unset so that
 // `.env.example` can list variables without values.
-const ConfigSchema = z.object({
+const ConfigFields = z.object({
   PORT: intIn(0, 65535, 8000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/noctis'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
@@ -56,7 +59,12 @@ const ConfigSchema = z.object({
   ACTIVE_MODEL_VERSION: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   WORKER_CONCURRENCY: intIn(1, 256, 4),
-  MAX_EPOCHS_PER_REQUEST: intIn(1, 1_000_000, 20000),
+  // A recording spans at most this many epochs (5760 = 48 h of 30-s epochs): it bounds what one
+  // recording can cost every read (summary slots, pages, the ts range of hypertable queries). The
+  // ceiling keeps a night comparable in evaluation (MAX_NIGHT_EPOCHS).
+  MAX_RECORDING_EPOCHS: intIn(1, RECORDING_EPOCHS_CEILING, 5760),
+  // Unset: MAX_RECORDING_EPOCHS (a whole recording in one request).
+  MAX_EPOCHS_PER_REQUEST: z.coerce.number().int().min(1).max(RECORDING_EPOCHS_CEILING).optional(),
   MAX_BODY_BYTES: intIn(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
   JOB_RETENTION_HOURS: intIn(24, 24 * 365, 168),
   SWEEP_INTERVAL_SECONDS: intIn(1, 3600, 30),
@@ -92,7 +100,20 @@ const ConfigSchema = z.object({
     .optional(),
 });
 
+const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
+  if (c.MAX_EPOCHS_PER_REQUEST !== undefined && c.MAX_EPOCHS_PER_REQUEST > c.MAX_RECORDING_EPOCHS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MAX_EPOCHS_PER_REQUEST'],
+      message: `may not exceed MAX_RECORDING_EPOCHS (${c.MAX_RECORDING_EPOCHS}): one request cannot carry more epochs than a recording holds`,
+    });
+  }
+}).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS }));
+
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Every variable the service reads (.env.example and the README list them all; a test checks). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(ConfigFields.shape));
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {
@@ -105,7 +126,7 @@ export class ConfigError extends Error {
 /** Pure: parses and validates every variable at once; throws ConfigError naming each bad one. */
 export function loadConfig(env: Env): Config {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(ConfigSchema.shape)) {
+  for (const key of CONFIG_VARIABLES) {
     const value = env[key];
     if (value !== undefined && value.trim() !== '') input[key] = value.trim();
   }

@@ -6,6 +6,7 @@ import { notFound } from '../errors/app-error.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { parseUuid } from '../http/params.js';
 import { findDevice, upsertDevice } from './devices.repository.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const CreateDeviceBody = z.strictObject({
   external_id: z.string().trim().min(1).max(200),
@@ -29,7 +30,7 @@ export function toDeviceResource(row: DeviceRow) {
 
 export function devicesRouter(ctx: AppContext): Router {
   const router = Router();
-  router.post('/v1/devices', async (req, res) => {
+  router.post('/v1/devices', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = validate(CreateDeviceBody, requireObjectBody(req.body), 'device');
     const { row, created } = await upsertDevice(ctx.db, req.auth.tenant, body);
     res.status(created ? 201 : 200).json(toDeviceResource(row));

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { float4ArrayParam, int4ArrayParam } from '../db/pg-binary-array.js';
 import { insertWithUniqueFallback } from '../db/unique-fallback.js';
+import { inWindow, type EpochWindow } from '../recordings/epoch-window.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -13,7 +14,9 @@ export interface RecordingClock {
 
 /**
  * One INSERT … SELECT FROM unnest for the whole batch; rows already stored are skipped and the
- * indices that were actually written come back. Indices and features travel as binary int4[] and
+ * indices that were actually written come back. Rows go in by epoch index whatever the request's
+ * order: two uploads of overlapping epochs then wait for each other at their first shared index
+ * instead of each holding an index the other needs (a deadlock). Indices and features travel as binary int4[] and
  * real[] parameters (row k's features are the slice [k·n + 1, (k + 1)·n] of the flat block).
  */
 export async function insertEpochs(
@@ -28,15 +31,16 @@ export async function insertEpochs(
     SELECT ${recording.id}::uuid, t.i,
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
            (${float4ArrayParam(features.subarray(0, indices.length * nFeatures))}::real[])[(t.k::int - 1) * ${nFeatures}::int + 1 : t.k::int * ${nFeatures}::int]
-    FROM unnest(${int4ArrayParam(indices)}::int4[]) WITH ORDINALITY AS t(i, k)`;
+    FROM unnest(${int4ArrayParam(indices)}::int4[]) WITH ORDINALITY AS t(i, k)
+    ORDER BY t.i`;
   const insert = (conflict: RawBuilder<unknown>) =>
     sql<{ epoch_index: number }>`INSERT INTO epochs (recording_id, epoch_index, ts, features) ${rows} ${conflict} RETURNING epoch_index`.execute(db);
   const result = await insertWithUniqueFallback(db, () => insert(sql``), () => insert(sql`ON CONFLICT DO NOTHING`));
   return result.rows.map((r) => r.epoch_index);
 }
 
-export async function hasStoredEpochs(db: Db, recordingId: string): Promise<boolean> {
-  const row = await db.selectFrom('epochs').select(sql<number>`1`.as('one')).where('recording_id', '=', recordingId).limit(1).executeTakeFirst();
+export async function hasStoredEpochs(db: Db, window: EpochWindow): Promise<boolean> {
+  const row = await db.selectFrom('epochs').select(sql<number>`1`.as('one')).where(inWindow(window)).limit(1).executeTakeFirst();
   return row !== undefined;
 }
 
@@ -45,33 +49,9 @@ export interface EpochRow {
   features: number[];
 }
 
-export async function listEpochs(
-  db: Db,
-  recordingId: string,
-  range: { fromIndex: number; toIndex: number | null; limit: number; withoutPredictionOf?: string },
-): Promise<EpochRow[]> {
-  let query = db
-    .selectFrom('epochs')
-    .select(['epoch_index', 'features'])
-    .where('recording_id', '=', recordingId)
-    .where('epoch_index', '>=', range.fromIndex);
-  if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
-  if (range.withoutPredictionOf !== undefined) {
-    // Anti-join: only epochs that have no prediction of that model version yet.
-    const version = range.withoutPredictionOf;
-    query = query.where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('predictions as p')
-            .select(sql`1`.as('one'))
-            .whereRef('p.recording_id', '=', 'epochs.recording_id')
-            .where('p.model_version', '=', version)
-            .whereRef('p.epoch_index', '=', 'epochs.epoch_index'),
-        ),
-      ),
-    );
-  }
-  return query.orderBy('epoch_index').limit(range.limit).execute();
+/** Stored epochs of the window in index order, at most `limit`. */
+export async function listEpochs(db: Db, window: EpochWindow, limit: number): Promise<EpochRow[]> {
+  return db.selectFrom('epochs').select(['epoch_index', 'features']).where(inWindow(window)).orderBy('epoch_index').limit(limit).execute();
 }
 
 /** Every stored epoch of one recording, in index order, as one float32 block. */
@@ -90,24 +70,17 @@ export class StoredFeaturesMismatch extends Error {
 }
 
 /**
- * Loads a whole night (or `[fromIndex, toIndex)` of it) for scoring. Throws StoredFeaturesMismatch
- * rather than truncating or padding a vector of the wrong length.
+ * Loads a whole night (or the window's part of it, at most `limit` epochs) for scoring. Throws
+ * StoredFeaturesMismatch rather than truncating or padding a vector of the wrong length.
  */
-export async function loadStoredNight(
-  db: Db,
-  recordingId: string,
-  nFeatures: number,
-  range: { fromIndex: number; toIndex: number | null; limit?: number } = { fromIndex: 0, toIndex: null },
-): Promise<StoredNight> {
-  let query = db.selectFrom('epochs').select(['epoch_index', 'features']).where('recording_id', '=', recordingId).where('epoch_index', '>=', range.fromIndex);
-  if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
-  query = query.orderBy('epoch_index');
-  if (range.limit !== undefined) query = query.limit(range.limit);
+export async function loadStoredNight(db: Db, window: EpochWindow, nFeatures: number, limit?: number): Promise<StoredNight> {
+  let query = db.selectFrom('epochs').select(['epoch_index', 'features']).where(inWindow(window)).orderBy('epoch_index');
+  if (limit !== undefined) query = query.limit(limit);
   const rows = await query.execute();
   const indices = new Int32Array(rows.length);
   const features = new Float32Array(rows.length * nFeatures);
   rows.forEach((row, k) => {
-    if (row.features.length !== nFeatures) throw new StoredFeaturesMismatch(recordingId, row.epoch_index, row.features.length, nFeatures);
+    if (row.features.length !== nFeatures) throw new StoredFeaturesMismatch(window.recordingId, row.epoch_index, row.features.length, nFeatures);
     indices[k] = row.epoch_index;
     features.set(row.features, k * nFeatures);
   });

@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'no_labels',
   'job_not_cancellable',
   'job_already_finished',
+  'epoch_index_out_of_range',
+  'started_at_out_of_range',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

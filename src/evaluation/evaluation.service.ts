@@ -2,10 +2,11 @@ import type { Kysely } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { Database, RecordingRow } from '../db/database.js';
 import { conflict } from '../errors/app-error.js';
-import { countLabels } from '../labels/labels.repository.js';
+import { countLabels, hasLabels } from '../labels/labels.repository.js';
 import { cohenKappa } from '../stats/classification.js';
-import { countLabelledRecordings, epochSecondsOf, labelledPairCounts, labelledPredictions } from './evaluation.repository.js';
-import { confusionByRecording, pooled, spread, toMetrics } from './evaluation.metrics.js';
+import { epochWindow } from '../recordings/epoch-window.js';
+import { eachRecording, labelledPairCounts, labelledPredictions } from './evaluation.repository.js';
+import { confusionByRecording, pooled, spread, toMetrics, type RecordingConfusion } from './evaluation.metrics.js';
 import { compareNight } from './evaluation.night.js';
 import { NightErrorAccumulator } from './evaluation.night-errors.js';
 import type { ModelEvaluation, RecordingEvaluation } from './evaluation.schemas.js';
@@ -24,14 +25,15 @@ function onSnapshot<T>(ctx: AppContext, read: (db: Kysely<Database>) => Promise<
 export async function evaluateRecording(ctx: AppContext, recording: RecordingRow, version: string | undefined): Promise<RecordingEvaluation> {
   const model = ctx.registry.resolve(version);
   const details = { recording_id: recording.id, model_version: model.version };
+  const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS);
   return onSnapshot(ctx, async (db) => {
-    const labelled = await countLabels(db, recording.id);
+    const labelled = await countLabels(db, window);
     if (labelled === 0) throw conflict('no_labels', `recording ${recording.id} has no labels; PUT /v1/recordings/{id}/labels stores them`, details);
-    const [one] = confusionByRecording(model.labels, await labelledPairCounts(db, model.version, recording.id));
+    const [one] = confusionByRecording(model.labels, await labelledPairCounts(db, model.version, window));
     if (!one) {
       throw conflict('no_predictions', `none of the ${labelled} labelled epochs of recording ${recording.id} has a prediction of model ${model.version}; ${PREDICT_HINT}`, details);
     }
-    const night = compareNight(model.labels, await labelledPredictions(db, recording.id, model.version), recording.epoch_seconds);
+    const night = compareNight(model.labels, await labelledPredictions(db, window, model.version), recording.epoch_seconds);
     return { recording_id: recording.id, model_version: model.version, labels: [...model.labels], ...toMetrics(one), night };
   });
 }
@@ -39,28 +41,33 @@ export async function evaluateRecording(ctx: AppContext, recording: RecordingRow
 /**
  * The same pooled over every labelled recording of `tenant` (every tenant's when undefined: the
  * operators' view), with the spread of per-recording kappa and the errors of the night statistics.
- * Nights are read one recording at a time; only their differences are kept.
+ * Recordings are read one at a time, each inside its own span; only their differences are kept.
  */
 export async function evaluateModel(ctx: AppContext, version: string, tenant: string | undefined): Promise<ModelEvaluation> {
   const model = ctx.registry.resolve(version);
+  const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
   return onSnapshot(ctx, async (db) => {
-    const labelledRecordings = await countLabelledRecordings(db, tenant);
+    let labelledRecordings = 0;
+    const recordings: RecordingConfusion[] = [];
+    const errors = new NightErrorAccumulator(model.labels);
+    const perRecording: ModelEvaluation['per_recording'] = [];
+    for await (const recording of eachRecording(db, tenant)) {
+      const window = epochWindow(recording, recordingEpochs);
+      if (!(await hasLabels(db, window))) continue;
+      labelledRecordings += 1;
+      const [one] = confusionByRecording(model.labels, await labelledPairCounts(db, model.version, window));
+      if (!one) continue;
+      recordings.push(one);
+      const night = compareNight(model.labels, await labelledPredictions(db, window, model.version), recording.epoch_seconds);
+      errors.add(night?.difference ?? null);
+      perRecording.push({ recording_id: recording.id, n: one.matrix.total, cohen_kappa: cohenKappa(one.matrix), night_difference: night?.difference ?? null });
+    }
     if (labelledRecordings === 0) throw conflict('no_labels', 'no recording has labels; PUT /v1/recordings/{id}/labels stores them', { model_version: model.version });
-    const recordings = confusionByRecording(model.labels, await labelledPairCounts(db, model.version, undefined, tenant));
     if (recordings.length === 0) {
       throw conflict('no_predictions', `none of the ${labelledRecordings} labelled recordings has predictions of model ${model.version} on labelled epochs; ${PREDICT_HINT}`, {
         model_version: model.version,
         labelled_recordings: labelledRecordings,
       });
-    }
-    const epochSeconds = await epochSecondsOf(db, recordings.map((r) => r.recordingId));
-    const errors = new NightErrorAccumulator(model.labels);
-    const perRecording: ModelEvaluation['per_recording'] = [];
-    for (const r of recordings) {
-      const rows = await labelledPredictions(db, r.recordingId, model.version);
-      const night = compareNight(model.labels, rows, epochSeconds.get(r.recordingId)!);
-      errors.add(night?.difference ?? null);
-      perRecording.push({ recording_id: r.recordingId, n: r.matrix.total, cohen_kappa: cohenKappa(r.matrix), night_difference: night?.difference ?? null });
     }
     return {
       model_version: model.version,

@@ -35,8 +35,7 @@ export function createExpressApp(ctx: AppContext): Express {
   app.use(requestContext(ctx.logger, ctx.metrics.httpDuration));
   app.use(healthRouter(ctx));
   app.use(openApiRouter(APP_VERSION));
-  // Everything else needs a key; authentication runs before body parsing so anonymous clients
-  // cannot make the server parse large bodies.
+  // Everything else needs a key; authentication runs before any route, so before any body is read.
   const store = new FallbackWindow(new RedisSlidingWindow(ctx.redis), ctx.logger);
   const guards = {
     limiter: new RateLimiter(store, ctx.config.QUEUE_PREFIX, { perKey: ctx.config.RATE_LIMIT_PER_MINUTE, perTenant: ctx.config.TENANT_RATE_LIMIT_PER_MINUTE }),
@@ -45,9 +44,7 @@ export function createExpressApp(ctx: AppContext): Express {
   };
   app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, guards, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
   app.use(BULL_BOARD_PATH, bullBoardHandler(ctx.queues));
-  // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
-  // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
-  app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
+  // Bodies are parsed by the routes that take one (http/json-body.ts), never in front of every path.
   const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
   for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);

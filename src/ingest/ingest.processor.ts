@@ -10,6 +10,7 @@ import { markNightScored, upsertPredictions } from '../predictions/predictions.r
 import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { scoreEpochs } from '../models/model-scoring.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 
 export interface IngestResult {
   accepted: number;
@@ -101,7 +102,7 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
     const locked = await lockJob(trx, jobId);
     if (!locked || locked.state !== 'active' || locked.awaits_scoring) return null;
     await lockNight(trx, recording.id);
-    const first = !(await hasStoredEpochs(trx, recording.id));
+    const first = !(await hasStoredEpochs(trx, epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS)));
     const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
     const partial = { accepted: indices.length, inserted: inserted.length, duplicates: indices.length - inserted.length };
     if (first) {

@@ -3,16 +3,19 @@ import type { AppContext } from '../app-context.js';
 import { conflict, tooLarge, unprocessable } from '../errors/app-error.js';
 import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
 import { decodeEpochList, decodePacked } from '../epochs/features.decoder.js';
+import { requireIndicesWithin, requireSpanWithin } from '../epochs/recording-limit.js';
 import { requireObjectBody } from '../http/validate.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
 import { acceptIngest } from './ingest.service.js';
+import { jsonBody } from '../http/json-body.js';
 
 export function ingestRouter(ctx: AppContext): Router {
   const router = Router();
   const max = ctx.config.MAX_EPOCHS_PER_REQUEST;
+  const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
 
-  router.post('/v1/epochs\\:ingest', async (req, res) => {
+  router.post('/v1/epochs\\:ingest', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = requireObjectBody(req.body);
     // Counted before validation so an oversized list costs nothing more.
     if (Array.isArray(body['epochs']) && body['epochs'].length > max) {
@@ -25,6 +28,8 @@ export function ingestRouter(ctx: AppContext): Router {
     const envelope = packed
       ? parseEpochEnvelope(IngestPackedBody, body, 'ingest request')
       : parseEpochEnvelope(IngestListBody, body, 'ingest request');
+    if ('packed' in envelope) requireSpanWithin(envelope.start_index, 1, recordingEpochs);
+    else requireIndicesWithin(envelope.epochs.map((e) => e.epoch_index), recordingEpochs);
     const recording = await requireRecording(ctx, envelope.recording_id, req.auth.tenant);
     if (envelope.feature_schema_version !== recording.feature_schema_version) {
       throw conflict('feature_schema_mismatch', `recording ${recording.id} uses feature schema ${recording.feature_schema_version}, not ${envelope.feature_schema_version}`, {
@@ -42,6 +47,8 @@ export function ingestRouter(ctx: AppContext): Router {
       'packed' in envelope
         ? decodePacked(envelope.packed, envelope.start_index, features, max)
         : decodeEpochList(envelope.epochs, features, { requireIndex: true, maxEpochs: max });
+    // The packed form's last index is known once its rows are counted.
+    if ('packed' in envelope) requireSpanWithin(envelope.start_index, decoded.count, recordingEpochs);
     res.status(202).json(await acceptIngest(ctx, recording, decoded, features.length));
   });
 

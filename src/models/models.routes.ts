@@ -9,6 +9,7 @@ import type { LoadedModel } from './model-loader.js';
 import { isOperator } from '../auth/scopes.js';
 import { requestActor } from '../audit/audit.actor.js';
 import { recordAudit } from '../audit/audit.repository.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const ReloadBody = z.strictObject({ version: z.string().min(1).max(64).optional() });
 
@@ -43,7 +44,7 @@ export function modelsRouter(ctx: AppContext): Router {
     res.json(toModelResource(model, ctx.registry.active()?.version ?? null));
   });
 
-  router.post('/v1/models/reload', async (req, res) => {
+  router.post('/v1/models/reload', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     // The active model is shared by every tenant: switching it is an operator's decision.
     if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys with the operator scope)', { required_scope: 'operator' });
     const body = validate(ReloadBody, req.body ?? {}, 'reload request');

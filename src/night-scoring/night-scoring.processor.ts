@@ -7,6 +7,7 @@ import type { JobPayloads } from '../queues/queues.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import type { IngestResult } from '../ingest/ingest.processor.js';
 import { countEpochs } from '../recordings/recordings.repository.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { findNightScoring, lockAwaitingJobs, lockNight, recordNightScoring, settleAwaitingJob, startGeneration, type AwaitingJob } from './night-scoring.repository.js';
 import { whenToScore } from './night-scoring.policy.js';
 
@@ -30,7 +31,8 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
   const recordingId = job.data.recordingId;
   const state = await findNightScoring(ctx.db, recordingId);
   if (!state) return null; // the recording is gone
-  const stored = state.pending_since === null ? 0 : await countEpochs(ctx.db, recordingId, { fromIndex: 0, toIndex: null });
+  const clock = state.pending_since === null ? undefined : await findRecording(ctx.db, recordingId);
+  const stored = clock ? await countEpochs(ctx.db, epochWindow(clock, ctx.config.MAX_RECORDING_EPOCHS)) : 0;
   const plan = whenToScore(ctx.config, state, stored, Date.now());
   if (plan.runAt !== null && token !== undefined) {
     await job.moveToDelayed(plan.runAt, token);
@@ -45,7 +47,7 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
     // Nothing waits: an earlier scoring already covered every stored upload.
     if (waiting.length === 0 || !recording) return { recording_id: recordingId, model_version: null, epochs: 0, written: 0, jobs: 0 };
     const usable = model && model.featureSchemaVersion === recording.feature_schema_version ? model : null;
-    const scored = usable ? await scoreRecording(trx, recording, usable) : { epochs: 0, written: [] };
+    const scored = usable ? await scoreRecording(trx, recording, usable, ctx.config.MAX_RECORDING_EPOCHS) : { epochs: 0, written: [] };
     await recordNightScoring(trx, recordingId, scored.epochs, plan.overBudget);
     const written = new Set(scored.written);
     for (const awaiting of waiting) {

@@ -2,6 +2,7 @@ import type { AppContext } from '../app-context.js';
 import type { RecordingRow } from '../db/database.js';
 import { listLabels } from '../labels/labels.repository.js';
 import { truthClassIndex } from '../labels/stages.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { loadHypnogram, type Hypnogram, type HypnogramQuery } from '../summary/hypnogram.service.js';
 import { UNSCORED } from '../summary/sleep-statistics.js';
 import type { HypnogramPicture } from './hypnogram.svg.js';
@@ -17,7 +18,7 @@ export interface NightView {
 export async function loadNightView(ctx: AppContext, recording: RecordingRow, query: HypnogramQuery): Promise<NightView> {
   const hypnogram = await loadHypnogram(ctx, recording, query);
   const { model, firstIndex, lastIndex, classes } = hypnogram;
-  const labels = await listLabels(ctx.db, recording.id, { fromIndex: firstIndex, toIndex: lastIndex + 1 });
+  const labels = await listLabels(ctx.db, epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: firstIndex, toIndex: lastIndex + 1 }));
   const truth = new Int16Array(classes.length).fill(UNSCORED);
   for (const label of labels) truth[label.epoch_index - firstIndex] = truthClassIndex(label.stage, model.labels);
   const startMs = new Date(recording.started_at).getTime() + firstIndex * recording.epoch_seconds * 1000;

@@ -4,6 +4,7 @@ import { AppError } from '../errors/app-error.js';
 import { findJob, finishJob, markActive, setProgress } from '../jobs/jobs.repository.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import { countEpochs, epochStats } from '../recordings/recordings.repository.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { scoreRecording } from './score-recording.js';
 
 export interface PredictParams {
@@ -39,13 +40,14 @@ export async function processPredict(ctx: AppContext, jobId: string): Promise<Pr
   }
   const recording = await findRecording(ctx.db, job.recording_id!);
   if (!recording) throw new UnrecoverableError(`recording ${job.recording_id} no longer exists`);
-  const total = (await epochStats(ctx.db, recording.id)).epoch_count;
+  const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
+  const total = (await epochStats(ctx.db, epochWindow(recording, recordingEpochs))).epoch_count;
   await setProgress(ctx.db, jobId, { done: 0, total });
   // The model sees the whole stored night; only the requested range's predictions are written.
   const range = { fromIndex: params.from_index, toIndex: params.to_index };
   const result = await ctx.db.transaction().execute(async (trx) => {
-    const scored = await scoreRecording(trx, recording, model, range);
-    const predicted = await countEpochs(trx, recording.id, range);
+    const scored = await scoreRecording(trx, recording, model, recordingEpochs, range);
+    const predicted = await countEpochs(trx, epochWindow(recording, recordingEpochs, range));
     const outcome: PredictResult = { model_version: model.version, predicted, written: scored.written.length };
     await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: total, total } });
     return outcome;

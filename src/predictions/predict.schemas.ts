@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EpochItem } from '../epochs/epoch-input.schemas.js';
+import { PageCursor, RecordingPageLimit } from '../http/paging.js';
 import { IsoTimestamp } from '../http/query.js';
 
 export const MAX_INLINE_PREDICT_EPOCHS = 10_000;
@@ -21,4 +22,6 @@ export const ListPredictionsQuery = z.strictObject({
   from: IsoTimestamp.optional(),
   to: IsoTimestamp.optional(),
   model_version: z.string().min(1).optional(),
+  limit: RecordingPageLimit,
+  cursor: PageCursor,
 });

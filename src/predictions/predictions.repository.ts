@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { RecordingClock } from '../epochs/epochs.repository.js';
 import { float4ArrayParam, int4ArrayParam } from '../db/pg-binary-array.js';
 import { insertWithUniqueFallback } from '../db/unique-fallback.js';
+import { inWindow, type EpochWindow } from '../recordings/epoch-window.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -50,6 +51,7 @@ export async function replacePredictions(db: Db, recording: RecordingClock, batc
   return result.rows.map((r) => r.epoch_index);
 }
 
+/** The batch's rows by epoch index, so overlapping writers wait instead of deadlocking (see insertEpochs). */
 function predictionRows(recording: RecordingClock, batch: PredictionBatch) {
   const count = batch.indices.length;
   const nClasses = batch.labels.length;
@@ -68,20 +70,16 @@ export interface PredictionRow {
   probabilities: number[];
 }
 
-export async function listPredictions(
-  db: Db,
-  recordingId: string,
-  modelVersion: string,
-  range: { fromIndex: number; toIndex: number | null },
-): Promise<PredictionRow[]> {
+/** One version's predictions inside the window, in index order (at most `limit` when given). */
+export async function listPredictions(db: Db, window: EpochWindow, modelVersion: string, limit?: number): Promise<PredictionRow[]> {
   let query = db
     .selectFrom('predictions')
     .select(['epoch_index', 'stage', 'probabilities'])
-    .where('recording_id', '=', recordingId)
+    .where(inWindow(window))
     .where('model_version', '=', modelVersion)
-    .where('epoch_index', '>=', range.fromIndex);
-  if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
-  return query.orderBy('epoch_index').execute();
+    .orderBy('epoch_index');
+  if (limit !== undefined) query = query.limit(limit);
+  return query.execute();
 }
 
 /** Records that `modelVersion` has just scored the night (inside the transaction that wrote it). */

@@ -4,18 +4,22 @@ import type { AppContext } from '../app-context.js';
 import { conflict, tooLarge } from '../errors/app-error.js';
 import { parseEpochEnvelope } from '../epochs/epoch-input.schemas.js';
 import { decodeEpochList } from '../epochs/features.decoder.js';
+import { requireIndicesWithin } from '../epochs/recording-limit.js';
+import { pageStart, recordingPageLimit, toPage } from '../http/paging.js';
 import { parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { insertJob } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { enqueue } from '../queues/queues.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 import type { PredictParams } from './predict.processor.js';
 import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
 import { listPredictions, nightScoredAt } from './predictions.repository.js';
+import { jsonBody } from '../http/json-body.js';
 
 function requireSchema(model: LoadedModel, version: string): void {
   if (model.featureSchemaVersion !== version) {
@@ -32,7 +36,7 @@ const round = (values: Float32Array): number[] => Array.from(values, (v) => Math
 export function predictionsRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/predict', async (req, res) => {
+  router.post('/v1/predict', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = requireObjectBody(req.body);
     if ('recording_id' in body) {
       const params = validate(RecordingPredictBody, body, 'predict request');
@@ -47,16 +51,19 @@ export function predictionsRouter(ctx: AppContext): Router {
       res.status(202).json({ job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version });
       return;
     }
-    if (Array.isArray(body['epochs']) && body['epochs'].length > MAX_INLINE_PREDICT_EPOCHS) {
-      throw tooLarge('too_many_epochs', `${body['epochs'].length} epochs in one inline predict; the limit is ${MAX_INLINE_PREDICT_EPOCHS}`, {
+    // The epochs are one night, so no more than a recording holds.
+    const maxInline = Math.min(MAX_INLINE_PREDICT_EPOCHS, ctx.config.MAX_RECORDING_EPOCHS);
+    if (Array.isArray(body['epochs']) && body['epochs'].length > maxInline) {
+      throw tooLarge('too_many_epochs', `${body['epochs'].length} epochs in one inline predict; the limit is ${maxInline}`, {
         count: body['epochs'].length,
-        limit: MAX_INLINE_PREDICT_EPOCHS,
+        limit: maxInline,
       });
     }
     const input = parseEpochEnvelope(InlinePredictBody, body, 'predict request');
+    requireIndicesWithin(input.epochs.map((e, k) => e.epoch_index ?? k), ctx.config.MAX_RECORDING_EPOCHS);
     const model = ctx.registry.resolve(input.model_version);
     requireSchema(model, input.feature_schema_version);
-    const decoded = decodeEpochList(input.epochs, model.features, { requireIndex: false, maxEpochs: MAX_INLINE_PREDICT_EPOCHS });
+    const decoded = decodeEpochList(input.epochs, model.features, { requireIndex: false, maxEpochs: maxInline });
     // The epochs given are one night: list position stands in for a missing epoch_index.
     const scores = scoreEpochs(model, decoded.indices, decoded.features, decoded.count);
     ctx.metrics.scoringBatchSize.observe(decoded.count);
@@ -74,22 +81,26 @@ export function predictionsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id/predictions', async (req, res) => {
     const query = parseQuery(ListPredictionsQuery, req.query);
+    const limit = recordingPageLimit(query.limit, ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const model = ctx.registry.resolve(query.model_version);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, recording.id, model.version, range), nightScoredAt(ctx.db, recording.id, model.version)]);
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
+    const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, window, model.version, limit + 1), nightScoredAt(ctx.db, recording.id, model.version)]);
+    const page = toPage(rows, limit);
     res.json({
       model_version: model.version,
       labels: model.labels,
       // When this version last scored the night (null: never scored, or only before this was kept).
       scored_at: scoredAt?.toISOString() ?? null,
-      items: rows.map((r) => ({
+      items: page.rows.map((r) => ({
         epoch_index: r.epoch_index,
         ts: epochTime(started, recording.epoch_seconds, r.epoch_index),
         stage: r.stage,
         probabilities: r.probabilities,
       })),
+      next_cursor: page.next_cursor,
     });
   });
 

@@ -4,6 +4,7 @@ import { loadStoredNight, type RecordingClock, type StoredNight } from '../epoch
 import type { LoadedModel } from '../models/model-loader.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 import { yieldToLoop } from '../queues/yield.js';
+import { epochWindow, startingAt } from '../recordings/epoch-window.js';
 import { markNightScored, replacePredictions } from './predictions.repository.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -23,18 +24,20 @@ export interface RecordingScoring {
  * where they changed. A whole-night model reads every stored epoch (its predictions depend on the
  * neighbours); a per-epoch model pages through them, which gives the same predictions with flat
  * memory. `range` limits which predictions are written, never what the model sees.
+ * `recordingEpochs` (MAX_RECORDING_EPOCHS) bounds the night's rows, and so the chunks read.
  */
 export async function scoreRecording(
   db: Db,
   recording: RecordingClock,
   model: LoadedModel,
+  recordingEpochs: number,
   range: { fromIndex: number; toIndex: number | null } = { fromIndex: 0, toIndex: null },
 ): Promise<RecordingScoring> {
   const nF = model.features.length;
   const written: number[] = [];
   let epochs = 0;
   if (model.wholeNight) {
-    const night = await loadStoredNight(db, recording.id, nF);
+    const night = await loadStoredNight(db, epochWindow(recording, recordingEpochs), nF);
     epochs = night.count;
     const inRange = within(night, range);
     if (inRange.length > 0) {
@@ -45,9 +48,10 @@ export async function scoreRecording(
       }
     }
   } else {
-    let from = range.fromIndex;
+    const window = epochWindow(recording, recordingEpochs, range);
+    let from = window.fromIndex;
     for (;;) {
-      const page = await loadStoredNight(db, recording.id, nF, { fromIndex: from, toIndex: range.toIndex, limit: PAGE });
+      const page = await loadStoredNight(db, startingAt(window, from, recording.epoch_seconds), nF, PAGE);
       if (page.count === 0) break;
       const scores = scoreEpochs(model, page.indices, page.features, page.count);
       const all = Array.from({ length: page.count }, (_, k) => k);

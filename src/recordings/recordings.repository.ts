@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, RecordingRow } from '../db/database.js';
+import { inWindow, type EpochWindow } from './epoch-window.js';
 
 export interface RecordingFields {
   readonly device_id: string;
@@ -31,7 +32,7 @@ export interface EpochStats {
   last_epoch_index: number | null;
 }
 
-export async function epochStats(db: Kysely<Database>, recordingId: string): Promise<EpochStats> {
+export async function epochStats(db: Kysely<Database> | Transaction<Database>, window: EpochWindow): Promise<EpochStats> {
   const row = await db
     .selectFrom('epochs')
     .select([
@@ -39,14 +40,12 @@ export async function epochStats(db: Kysely<Database>, recordingId: string): Pro
       sql<number | null>`min(epoch_index)`.as('first_epoch_index'),
       sql<number | null>`max(epoch_index)`.as('last_epoch_index'),
     ])
-    .where('recording_id', '=', recordingId)
+    .where(inWindow(window))
     .executeTakeFirstOrThrow();
   return row;
 }
 
-/** Stored epochs of a recording inside [fromIndex, toIndex). */
-export async function countEpochs(db: Kysely<Database> | Transaction<Database>, recordingId: string, range: { fromIndex: number; toIndex: number | null }): Promise<number> {
-  let query = db.selectFrom('epochs').select(sql<number>`count(*)::int`.as('n')).where('recording_id', '=', recordingId).where('epoch_index', '>=', range.fromIndex);
-  if (range.toIndex !== null) query = query.where('epoch_index', '<', range.toIndex);
-  return (await query.executeTakeFirstOrThrow()).n;
+/** Stored epochs of a recording inside the window. */
+export async function countEpochs(db: Kysely<Database> | Transaction<Database>, window: EpochWindow): Promise<number> {
+  return (await db.selectFrom('epochs').select(sql<number>`count(*)::int`.as('n')).where(inWindow(window)).executeTakeFirstOrThrow()).n;
 }

@@ -8,10 +8,13 @@ import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { findDevice } from '../devices/devices.repository.js';
 import { listEpochs } from '../epochs/epochs.repository.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { PageCursor, pageStart, toPage } from '../http/paging.js';
 import { epochStats, insertRecording } from './recordings.repository.js';
+import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
+import { requireStartedAtInRange } from './started-at.js';
 import { epochTime, toIndexRange } from './time-range.js';
+import { jsonBody } from '../http/json-body.js';
 
 export const CreateRecordingBody = z.strictObject({
   device_id: z.string().min(1),
@@ -25,7 +28,7 @@ export const ListEpochsQuery = z.strictObject({
   from: IsoTimestamp.optional(),
   to: IsoTimestamp.optional(),
   limit: z.coerce.number().int().min(1).max(10000).default(1000),
-  cursor: z.string().max(200).optional(),
+  cursor: PageCursor,
 });
 
 export function toRecordingResource(row: RecordingRow) {
@@ -44,8 +47,9 @@ export function toRecordingResource(row: RecordingRow) {
 export function recordingsRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/recordings', async (req, res) => {
+  router.post('/v1/recordings', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = validate(CreateRecordingBody, requireObjectBody(req.body), 'recording');
+    requireStartedAtInRange(body.started_at, Date.now());
     const epochSeconds = body.epoch_seconds ?? 30;
     if (epochSeconds !== 30) {
       throw unprocessable('invalid_epoch_seconds', `epoch_seconds must be 30, got ${epochSeconds}`, { epoch_seconds: epochSeconds });
@@ -74,7 +78,7 @@ export function recordingsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id', async (req, res) => {
     const row = await requireRecording(ctx, req.params.id, req.auth.tenant);
-    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, row.id)) });
+    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, epochWindow(row, ctx.config.MAX_RECORDING_EPOCHS))) });
   });
 
   router.get('/v1/recordings/:id/epochs', async (req, res) => {
@@ -82,17 +86,11 @@ export function recordingsRouter(ctx: AppContext): Router {
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const started = new Date(recording.started_at);
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
-    const after = query.cursor === undefined ? -1 : decodeCursor(query.cursor);
-    const rows = await listEpochs(ctx.db, recording.id, {
-      fromIndex: Math.max(range.fromIndex, after + 1),
-      toIndex: range.toIndex,
-      limit: query.limit + 1,
-    });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
+    const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
+    const { rows, next_cursor } = toPage(await listEpochs(ctx.db, window, query.limit + 1), query.limit);
     res.json({
-      items: page.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), features: r.features })),
-      next_cursor: rows.length > query.limit && last ? encodeCursor(last.epoch_index) : null,
+      items: rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), features: r.features })),
+      next_cursor,
     });
   });
 

@@ -39,7 +39,7 @@ export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkI
         if (recording.feature_schema_version !== model.featureSchemaVersion) {
           throw new UnrecoverableError(`recording ${recording.id} uses feature schema ${recording.feature_schema_version}, model ${model.version} ${model.featureSchemaVersion}`);
         }
-        written += (await scoreRecording(trx, recording, model, range)).written.length;
+        written += (await scoreRecording(trx, recording, model, ctx.config.MAX_RECORDING_EPOCHS, range)).written.length;
         await yieldToLoop();
       }
       // Parent lock first, then the chunk row: the same order as cancel and the planner.

@@ -43,10 +43,11 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
       const plan = await trx.selectFrom('rescore_plans').selectAll().where('job_id', '=', jobId).executeTakeFirst();
       if (!parent || parent.state !== 'active' || !plan || plan.planned_at !== null) return null;
       const recordings = await nextRecordings(trx, params, plan.cursor, RECORDING_PAGE);
-      const matching = recordings.filter((r) => r.feature_schema_version === model.featureSchemaVersion).map((r) => r.id);
-      const other = recordings.filter((r) => r.feature_schema_version !== model.featureSchemaVersion).map((r) => r.id);
-      const chunks = await insertChunks(trx, jobId, params, matching);
-      const skipped = await countWithEpochs(trx, params, other);
+      // In id order, as nextRecordings returns them; chunks pack recordings in that order.
+      const matching = recordings.filter((r) => r.feature_schema_version === model.featureSchemaVersion);
+      const other = recordings.filter((r) => r.feature_schema_version !== model.featureSchemaVersion);
+      const chunks = await insertChunks(trx, jobId, params, matching, ctx.config.MAX_RECORDING_EPOCHS);
+      const skipped = await countWithEpochs(trx, params, other, ctx.config.MAX_RECORDING_EPOCHS);
       const last = recordings[recordings.length - 1]?.id ?? plan.cursor;
       const done = recordings.length < RECORDING_PAGE;
       await advancePlan(trx, jobId, last, skipped, done);

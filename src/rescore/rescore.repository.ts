@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ChunkState, Database } from '../db/database.js';
+import type { RecordingClock } from '../epochs/epochs.repository.js';
+import { epochWindow, inWindow } from '../recordings/epoch-window.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -32,11 +34,13 @@ export async function advancePlan(trx: Transaction<Database>, jobId: string, cur
 export interface RecordingPage {
   readonly id: string;
   readonly feature_schema_version: string;
+  readonly started_at: Date;
+  readonly epoch_seconds: number;
 }
 
 /** The next page of recordings the filters select, in id order after `cursor` (keyset, never all ids). */
 export async function nextRecordings(db: Db, params: RescoreParams, cursor: string | null, limit: number): Promise<RecordingPage[]> {
-  let query = db.selectFrom('recordings').select(['id', 'feature_schema_version']).orderBy('id').limit(limit);
+  let query = db.selectFrom('recordings').select(['id', 'feature_schema_version', 'started_at', 'epoch_seconds']).orderBy('id').limit(limit);
   if (cursor !== null) query = query.where('id', '>', cursor);
   if (params.recording_ids !== null) query = query.where(sql<boolean>`id = ANY(${params.recording_ids}::uuid[])`);
   if (params.device_id !== null) query = query.where('device_id', '=', params.device_id);
@@ -46,16 +50,23 @@ export async function nextRecordings(db: Db, params: RescoreParams, cursor: stri
   return query.execute();
 }
 
-/** The epochs of `recordingIds` the filters select (time range, and only those missing a prediction). */
-function selectedEpochs(params: RescoreParams, recordingIds: readonly string[]) {
+/**
+ * One recording's stored epochs, and how many of them the filters select (in the time range, and
+ * without a prediction of the version when only_missing). Read inside the recording's span, as is
+ * each prediction it checks, so TimescaleDB plans only that recording's chunks.
+ */
+async function selectedEpochs(db: Db, params: RescoreParams, recording: RecordingClock, recordingEpochs: number): Promise<{ epochs: number; selected: number }> {
+  const window = epochWindow(recording, recordingEpochs);
   const from = params.from === null ? sql`` : sql`AND e.ts >= ${params.from}::timestamptz`;
   const to = params.to === null ? sql`` : sql`AND e.ts < ${params.to}::timestamptz`;
   const missing = params.only_missing
-    ? sql`AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.recording_id = e.recording_id
-            AND p.model_version = ${params.model_version} AND p.epoch_index = e.epoch_index)`
+    ? sql`AND NOT EXISTS (SELECT 1 FROM predictions p WHERE ${inWindow(window, 'p')}
+            AND p.model_version = ${params.model_version} AND p.epoch_index = e.epoch_index AND p.ts = e.ts)`
     : sql``;
-  return sql`SELECT e.recording_id, e.epoch_index FROM epochs e
-             WHERE e.recording_id = ANY(${recordingIds}::uuid[]) ${from} ${to} ${missing}`;
+  const result = await sql<{ epochs: number; selected: number }>`
+    SELECT count(*)::int AS epochs, (count(*) FILTER (WHERE true ${from} ${to} ${missing}))::int AS selected
+    FROM epochs e WHERE ${inWindow(window, 'e')}`.execute(db);
+  return result.rows[0]!;
 }
 
 export interface PlannedChunk {
@@ -65,23 +76,20 @@ export interface PlannedChunk {
 }
 
 /**
- * Writes the chunk rows of these recordings: each recording with at least one selected epoch is
- * scored whole, and recordings are packed in id order into chunks of at most `chunk_epochs` stored
- * epochs (a longer recording is a chunk of its own).
+ * Writes the chunk rows of these recordings (in id order): each recording with at least one
+ * selected epoch is scored whole, and recordings are packed into chunks of at most `chunk_epochs`
+ * stored epochs (a longer recording is a chunk of its own).
  */
-export async function insertChunks(trx: Transaction<Database>, jobId: string, params: RescoreParams, recordingIds: readonly string[]): Promise<PlannedChunk[]> {
-  if (recordingIds.length === 0) return [];
-  const chosen = await sql<{ recording_id: string; epochs: number }>`
-    SELECT s.recording_id, (SELECT count(*) FROM epochs e WHERE e.recording_id = s.recording_id)::int AS epochs
-    FROM (SELECT DISTINCT recording_id FROM (${selectedEpochs(params, recordingIds)}) sel) s
-    ORDER BY s.recording_id`.execute(trx);
+export async function insertChunks(trx: Transaction<Database>, jobId: string, params: RescoreParams, recordings: readonly RecordingClock[], recordingEpochs: number): Promise<PlannedChunk[]> {
   const packs: Array<{ ids: string[]; epochs: number }> = [];
-  for (const row of chosen.rows) {
+  for (const recording of recordings) {
+    const { epochs, selected } = await selectedEpochs(trx, params, recording, recordingEpochs);
+    if (selected === 0) continue;
     const last = packs[packs.length - 1];
-    if (last && last.epochs + row.epochs <= params.chunk_epochs) {
-      last.ids.push(row.recording_id);
-      last.epochs += row.epochs;
-    } else packs.push({ ids: [row.recording_id], epochs: row.epochs });
+    if (last && last.epochs + epochs <= params.chunk_epochs) {
+      last.ids.push(recording.id);
+      last.epochs += epochs;
+    } else packs.push({ ids: [recording.id], epochs });
   }
   if (packs.length === 0) return [];
   return trx
@@ -92,11 +100,10 @@ export async function insertChunks(trx: Transaction<Database>, jobId: string, pa
 }
 
 /** How many of these (schema-mismatched) recordings have at least one selected epoch. */
-export async function countWithEpochs(db: Db, params: RescoreParams, recordingIds: readonly string[]): Promise<number> {
-  if (recordingIds.length === 0) return 0;
-  const result = await sql<{ n: number }>`
-    SELECT count(DISTINCT s.recording_id)::int AS n FROM (${selectedEpochs(params, recordingIds)}) s`.execute(db);
-  return result.rows[0]!.n;
+export async function countWithEpochs(db: Db, params: RescoreParams, recordings: readonly RecordingClock[], recordingEpochs: number): Promise<number> {
+  let n = 0;
+  for (const recording of recordings) if ((await selectedEpochs(db, params, recording, recordingEpochs)).selected > 0) n += 1;
+  return n;
 }
 
 export interface ActiveChunk {

@@ -7,11 +7,12 @@ import { requireObjectBody, validate } from '../http/validate.js';
 import { jobStatusUrl, toJobResource } from '../jobs/jobs.service.js';
 import { RescoreBody } from './rescore.schemas.js';
 import { cancelRescore, startRescore } from './rescore.service.js';
+import { jsonBody } from '../http/json-body.js';
 
 export function rescoreRouter(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/v1/rescore', async (req, res) => {
+  router.post('/v1/rescore', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     const body = validate(RescoreBody, requireObjectBody(req.body), 'rescore request');
     const started = await startRescore(ctx, body, 'api', operatorScope(req.auth), req.auth.tenant, requestActor(req));
     res.status(202).json({ job_id: started.jobId, status_url: jobStatusUrl(started.jobId), model_version: started.modelVersion });

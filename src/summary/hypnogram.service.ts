@@ -5,6 +5,7 @@ import { conflict } from '../errors/app-error.js';
 import { IsoTimestamp } from '../http/query.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { listPredictions } from '../predictions/predictions.repository.js';
+import { epochWindow } from '../recordings/epoch-window.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { storedEpochSpan } from './hypnogram.repository.js';
 import { UNSCORED } from './sleep-statistics.js';
@@ -39,9 +40,10 @@ export async function loadHypnogram(ctx: AppContext, recording: RecordingRow, qu
     from: epochTime(started, recording.epoch_seconds, range.fromIndex),
     to: range.toIndex === null ? null : epochTime(started, recording.epoch_seconds, range.toIndex),
   };
-  const span = await storedEpochSpan(ctx.db, recording.id, range);
+  const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
+  const span = await storedEpochSpan(ctx.db, epochWindow(recording, recordingEpochs, range));
   if (!span) throw conflict('no_predictions', `recording ${recording.id} has no stored epochs in the requested range`, details);
-  const rows = await listPredictions(ctx.db, recording.id, model.version, { fromIndex: span.first, toIndex: span.last + 1 });
+  const rows = await listPredictions(ctx.db, epochWindow(recording, recordingEpochs, { fromIndex: span.first, toIndex: span.last + 1 }), model.version);
   if (rows.length === 0) {
     throw conflict('no_predictions', `recording ${recording.id} has no predictions of model ${model.version} in the requested range; POST /v1/predict {"recording_id", "model_version"} scores it`, details);
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { request, waitForJob } from '../helpers/http.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
@@ -24,7 +25,13 @@ interface Case {
   readonly headers?: Record<string, string>;
   /** A specific 4xx when the answer is well defined. */
   readonly status?: number;
+  /** Sent without the operator token. */
+  readonly anonymous?: boolean;
 }
+
+/** 64 MiB of JSON whitespace in about 64 KiB of gzip. */
+const GZIP_BOMB = gzipSync(Buffer.alloc(64 * 1024 * 1024, ' '), { level: 9 });
+const GZIP = { 'content-encoding': 'gzip' };
 
 const HOSTILE_STRINGS = [
   "'; DROP TABLE epochs; --",
@@ -152,6 +159,25 @@ function corpus(recording: string): Case[] {
     { name: 'GET epochs repeated query keys', method: 'GET', path: `/v1/recordings/${recording}/epochs?limit=1&limit=2` },
     { name: 'GET predictions unknown model', method: 'GET', path: `/v1/recordings/${recording}/predictions?model_version=${encodeURIComponent('💤')}` },
     { name: 'DELETE ingest', method: 'DELETE', path: INGEST, status: 404 },
+    // Huge index spans: a recording holds epochs 0 .. MAX_RECORDING_EPOCHS − 1 (5760).
+    { name: 'epochs 0 and 150,000,000', path: INGEST, json: list([{ epoch_index: 0, features: ROW }, { epoch_index: 150_000_000, features: ROW }]), status: 422 },
+    { name: 'epoch_index at the recording limit', path: INGEST, json: list([{ epoch_index: 5760, features: ROW }]), status: 422 },
+    { name: 'packed at start_index 150,000,000', path: INGEST, json: packed(packRows([ROW, ROW]), 150_000_000), status: 422 },
+    { name: 'packed running past the recording limit', path: INGEST, json: packed(packRows([ROW, ROW]), 5759), status: 422 },
+    { name: 'labels at 0 and 150,000,000', method: 'PUT', path: `/v1/recordings/${recording}/labels`, json: { labels: [{ epoch_index: 0, stage: 'W' }, { epoch_index: 150_000_000, stage: 'W' }] }, status: 422 },
+    { name: 'inline predict at 150,000,000', path: '/v1/predict', json: { feature_schema_version: FEATURE_SCHEMA_VERSION, epochs: [{ epoch_index: 0, features: ROW }, { epoch_index: 150_000_000, features: ROW }] }, status: 422 },
+    { name: 'GET predictions limit past the recording limit', method: 'GET', path: `/v1/recordings/${recording}/predictions?limit=100000`, status: 400 },
+    // Far started_at values: rows are partitioned by time, so they would scatter over far chunks.
+    ...['0001-01-01T00:00:00Z', '1970-01-01T00:00:00Z', '1999-12-31T23:59:59Z', new Date(Date.now() + 2 * 86_400_000).toISOString(), '9999-12-31T23:59:59Z'].map(
+      (startedAt): Case => ({ name: `recording started_at ${startedAt}`, path: '/v1/recordings', json: { device_id: '00000000-0000-0000-0000-000000000000', started_at: startedAt, feature_schema_version: FEATURE_SCHEMA_VERSION }, status: 422 }),
+    ),
+    // Gzip bodies where nothing takes a body, or without a key: never inflated.
+    { name: 'gzip bomb to an unknown path, anonymous', path: '/nope', raw: GZIP_BOMB, headers: GZIP, anonymous: true, status: 404 },
+    { name: 'gzip bomb to an unknown /v1 path', path: '/v1/nope', raw: GZIP_BOMB, headers: GZIP, status: 404 },
+    { name: 'gzip bomb to ingest, anonymous', path: INGEST, raw: GZIP_BOMB, headers: GZIP, anonymous: true, status: 401 },
+    { name: 'gzip bomb to ingest with a wrong key', path: INGEST, raw: GZIP_BOMB, headers: { ...GZIP, authorization: 'Bearer nct_wrong' }, status: 401 },
+    { name: 'broken gzip to an unknown path, anonymous', path: '/nope', raw: 'not gzip at all', headers: GZIP, anonymous: true, status: 404 },
+    { name: 'broken gzip to the report page, anonymous', path: `/recordings/${recording}`, raw: 'not gzip at all', headers: GZIP, anonymous: true, status: 401 },
     { name: 'PUT device', method: 'PUT', path: '/v1/devices', json: {}, status: 404 },
   ];
   for (const [i, text] of HOSTILE_STRINGS.entries()) {
@@ -181,7 +207,7 @@ describe('a malformed and hostile request corpus over HTTP', () => {
     const recording = await newRecordingWithAuth(api.baseUrl);
     const failures: string[] = [];
     for (const c of corpus(recording)) {
-      const headers: Record<string, string> = { ...AUTH, ...c.headers };
+      const headers: Record<string, string> = { ...(c.anonymous ? {} : AUTH), ...c.headers };
       if (c.contentType !== '') headers['content-type'] = c.contentType ?? 'application/json';
       const body = typeof c.raw === 'object' ? new Uint8Array(c.raw) : (c.raw ?? (c.json === undefined ? undefined : JSON.stringify(c.json)));
       let status: number;

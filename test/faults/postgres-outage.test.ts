@@ -29,7 +29,8 @@ describe('PostgreSQL unreachable for a while (a proxy the test cuts)', () => {
   });
 
   it('answers 503 (readyz naming database, ingest service_unavailable with Retry-After), retries jobs with backoff and completes every accepted one exactly once', async () => {
-    const processEnv = env.env({ DATABASE_URL: proxy.urlFor(env.database.url), LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '2' });
+    // Nights longer than the default recording limit keep a job inside its transaction long enough.
+    const processEnv = env.env({ DATABASE_URL: proxy.urlFor(env.database.url), LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '2', MAX_RECORDING_EPOCHS: '20000' });
     const api = await spawnReady('src/entry/web.ts', processEnv);
     procs.push(api);
     const worker = await spawnReady('workers/main.ts', processEnv);

@@ -8,8 +8,9 @@ import { spawnReady, type Spawned } from './support.js';
 
 const TOKEN = 'fault-suite-admin-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const RECORDINGS = 12;
-const PER_RECORDING = 10_000;
+// Recordings within MAX_RECORDING_EPOCHS (5760); two per 10,000-epoch chunk, 12 chunks.
+const RECORDINGS = 24;
+const PER_RECORDING = 5_000;
 const TOTAL = RECORDINGS * PER_RECORDING;
 
 describe('a worker killed with SIGKILL in the middle of a re-score', () => {

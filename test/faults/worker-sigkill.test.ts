@@ -14,7 +14,8 @@ describe('a worker killed with SIGKILL in the middle of ingest jobs', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    api = await spawnReady('src/entry/web.ts', env.env({ LOG_LEVEL: 'warn' }));
+    // Nights longer than the default recording limit keep a job inside its transaction long enough.
+    api = await spawnReady('src/entry/web.ts', env.env({ LOG_LEVEL: 'warn', MAX_RECORDING_EPOCHS: '20000' }));
     handle = createDb(env.database.url, 2);
   });
   afterAll(async () => {
@@ -38,7 +39,7 @@ describe('a worker killed with SIGKILL in the middle of ingest jobs', () => {
       jobs.push(res.body.job_id as string);
     }
 
-    const workerEnv = env.env({ JOB_LOCK_SECONDS: '2', WORKER_CONCURRENCY: '2', LOG_LEVEL: 'warn' });
+    const workerEnv = env.env({ JOB_LOCK_SECONDS: '2', WORKER_CONCURRENCY: '2', LOG_LEVEL: 'warn', MAX_RECORDING_EPOCHS: '20000' });
     const first = spawnEntry('workers/main.ts', workerEnv);
     workers.push(first);
     let activeAtKill: string[] = [];

@@ -53,14 +53,15 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
   }
 }
 
-/** A Redis server of the test's own on a free port, never the machine's shared one. */
-export async function startRedis(port?: number): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+/** A Redis server of the test's own on a free port, never the machine's shared one; `password` sets requirepass. */
+export async function startRedis(port?: number, password?: string): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const p = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const auth = password === undefined ? [] : ['--requirepass', password];
+  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const { Redis } = await import('ioredis');
   await waitUntil('redis-server to answer', async () => {
-    const probe = new Redis(p, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis(p, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password === undefined ? {} : { password }) });
     probe.on('error', () => undefined);
     try {
       await probe.connect();
@@ -72,7 +73,7 @@ export async function startRedis(port?: number): Promise<{ url: string; port: nu
     }
   });
   return {
-    url: `redis://127.0.0.1:${p}/0`,
+    url: `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${p}/0`,
     port: p,
     async stop() {
       child.kill('SIGKILL');

@@ -121,12 +121,25 @@ describe('POST /v1/recordings and GET /v1/recordings/{id}', () => {
     ['a numeric started_at', { started_at: 1709330400 }, 422, 'validation_failed'],
     ['an unknown field', { colour: 'red' }, 422, 'validation_failed'],
     ['a NUL character in metadata', { metadata: { k: '\u0000' } }, 422, 'validation_failed'],
+    ['a started_at before 2000', { started_at: '1999-12-31T23:59:59.999Z' }, 422, 'started_at_out_of_range'],
+    ['a started_at in year 1', { started_at: '0001-01-01T00:00:00Z' }, 422, 'started_at_out_of_range'],
+    ['a started_at more than a day ahead', { started_at: new Date(Date.now() + 25 * 3600_000).toISOString() }, 422, 'started_at_out_of_range'],
+    ['a started_at in year 9999', { started_at: '9999-12-31T23:59:59Z' }, 422, 'started_at_out_of_range'],
   ])('rejects %s and writes nothing', async (_name, fields, status, code) => {
     const before = await countOf('recordings');
     const details = expectError(await post(fields), status, code);
+    if (code === 'started_at_out_of_range') expect(details).toMatchObject({ started_at: (fields as { started_at: string }).started_at, earliest: '2000-01-01T00:00:00.000Z' });
     if (code === 'invalid_epoch_seconds') expect(details.epoch_seconds).toBe(20);
     if (code === 'unknown_feature_schema') expect(details.known).toContain(FEATURE_SCHEMA_VERSION);
     expect(await countOf('recordings')).toBe(before);
+  });
+
+  it('accepts a started_at from 2000-01-01 up to a day ahead (clock drift)', async () => {
+    for (const startedAt of ['2000-01-01T00:00:00Z', new Date(Date.now() + 23 * 3600_000).toISOString()]) {
+      const res = await post({ started_at: startedAt });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(Date.parse(res.body.started_at)).toBe(Date.parse(startedAt));
+    }
   });
 
   it('rejects malformed JSON and non-object bodies', async () => {

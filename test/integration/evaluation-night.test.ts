@@ -254,16 +254,24 @@ describe('tenant scoping is unchanged', () => {
     expect((await evaluation(recC, WNR, acme)).body.night.difference).toEqual(B_DIFFERENCE);
   });
 
-  it('gives night null, counted in no error, when the compared span is far longer than a night', async () => {
-    // globex's recording has epochs 0 and 200000: 200001 slots would have to be allocated.
-    const id = await recordingWithEpochs([0, 200_000], globex);
-    await putLabels(id, stages('0:W 200000:N2'), globex);
+  it('reads a recording only inside its span: rows stored past MAX_RECORDING_EPOCHS (before the limit existed) are ignored', async () => {
+    // globex's recording has epoch 0 through the API, and rows at 200000 written straight into the
+    // tables, as an upload could before the limit; 200001 slots would once have been compared.
+    const id = await recordingWithEpochs([0], globex);
+    await sql`
+      INSERT INTO epochs (recording_id, epoch_index, ts, features)
+      SELECT r.id, 200000, r.started_at + make_interval(secs => 200000 * r.epoch_seconds), ARRAY[1, 0.5, 0.2, 1, 0.1]::real[] FROM recordings r WHERE r.id = ${id}::uuid`.execute(db);
+    await sql`
+      INSERT INTO labels (recording_id, epoch_index, ts, stage)
+      SELECT r.id, 200000, r.started_at + make_interval(secs => 200000 * r.epoch_seconds), 'N2' FROM recordings r WHERE r.id = ${id}::uuid`.execute(db);
+    await putLabels(id, stages('0:W'), globex);
     await insertPredictions(id, WNR, stages('0:W 200000:NREM'));
     const one = RecordingEvaluation.parse((await evaluation(id, WNR, globex)).body);
-    expect(one).toMatchObject({ n: 2, accuracy: 1, night: null });
+    expect(one).toMatchObject({ n: 1, accuracy: 1, night: { first_epoch_index: 0, last_epoch_index: 0, epochs: 1 } });
     const pooled = ModelEvaluation.parse((await modelEvaluation(WNR, globex)).body);
-    expect(pooled.per_recording).toEqual([{ recording_id: id, n: 2, cohen_kappa: expect.any(Number), night_difference: null }]);
-    expect(pooled.night_errors.tst_min).toEqual({ n: 0, mae: null, mean_signed_error: null });
-    expect(pooled.night_errors.stage_minutes['W']).toEqual({ n: 0, mae: null, mean_signed_error: null });
+    expect(pooled.per_recording).toEqual([{ recording_id: id, n: 1, cohen_kappa: null, night_difference: expect.objectContaining({ tst_min: 0 }) }]);
+    expect(pooled.night_errors.tst_min).toEqual({ n: 1, mae: 0, mean_signed_error: 0 });
+    const summary = await request(base, 'GET', `/v1/recordings/${id}`, undefined, globex);
+    expect(summary.body).toMatchObject({ epoch_count: 1, first_epoch_index: 0, last_epoch_index: 0 });
   });
 });

@@ -105,6 +105,14 @@ describe('accepted ingests', () => {
     expect(await rowCounts(db, rec.id)).toMatchObject({ epochs: n, predictions: n, ingest_payloads: 0 });
   });
 
+  it('accepts the last index a recording holds (MAX_RECORDING_EPOCHS − 1), in list and packed form', async () => {
+    const edge = await createRecording(base);
+    const job = await ingestList(base, edge.id, [0, 5759], [GOOD, GOOD]);
+    expect(job.result).toMatchObject({ inserted: 2 });
+    expect((await ingestPacked(base, edge.id, 5758, [GOOD, GOOD])).result).toMatchObject({ inserted: 1, duplicates: 1 });
+    expect((await request(base, 'GET', `/v1/recordings/${edge.id}`)).body).toMatchObject({ epoch_count: 3, last_epoch_index: 5759 });
+  });
+
   it('inserts only the new epochs of an overlapping batch', async () => {
     const rows = Array.from({ length: 10 }, () => GOOD);
     const job = await ingestPacked(base, rec.id, 410, rows);
@@ -179,6 +187,17 @@ describe('rejected ingests write nothing', () => {
     const details = await rejected(packed({ packed: bytes }), 422, 'invalid_features');
     expect(details.epoch_index).toBe(epochIndex);
     expect(details.reason).toMatch(reason);
+  });
+
+  it('answers 422 epoch_index_out_of_range for an index at or past MAX_RECORDING_EPOCHS (5760), in list and packed form', async () => {
+    expect(await rejected(list({ epoch_index: 5760, features: GOOD }), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 5760, limit: 5760 });
+    // A huge span: epochs 0 and 150,000,000 in one recording.
+    const span = { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs: [{ epoch_index: 0, features: GOOD }, { epoch_index: 150_000_000, features: GOOD }] };
+    expect(await rejected(span, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 150_000_000, limit: 5760 });
+    expect(await rejected(list({ epoch_index: 2 ** 31 - 1, features: GOOD }), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 2 ** 31 - 1, limit: 5760 });
+    expect(await rejected(packed({ start_index: 150_000_000, packed: packRows([GOOD]) }), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 150_000_000, limit: 5760 });
+    // Starts inside, runs past the end: names the first index past it.
+    expect(await rejected(packed({ start_index: 5759, packed: packRows([GOOD, GOOD]) }), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 5760, limit: 5760 });
   });
 
   it('answers 400 invalid_json for malformed JSON and 400 bad_request for a non-object body', async () => {

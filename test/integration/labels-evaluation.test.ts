@@ -88,6 +88,25 @@ describe('PUT /v1/recordings/{id}/labels', () => {
     expect(stored.body.items.map((l: { stage: string }) => l.stage)).toEqual(nightA.stages.map((s) => (s === 'R' ? 'REM' : s)));
   });
 
+  it('pages labels like epochs: a whole night by default, limit and next_cursor walk it exactly once', async () => {
+    const whole = await getLabels(recA.id);
+    expect(whole.body.next_cursor).toBeNull();
+    expect(whole.body.items).toHaveLength(452);
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await getLabels(recA.id, `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.recording_id).toBe(recA.id);
+      expect(res.body.items.length).toBeLessThanOrEqual(200);
+      seen.push(...res.body.items);
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(whole.body.items);
+    expectError(await getLabels(recA.id, '?limit=5761'), 400, 'bad_request');
+    expectError(await getLabels(recA.id, '?cursor=nope'), 400, 'invalid_cursor');
+  });
+
   it('replaces earlier labels of the epochs it names and keeps the others', async () => {
     const res = await putLabels(recA.id, { labels: [{ epoch_index: 0, stage: 'N3' }, { epoch_index: 1, stage: 'REM' }] });
     expect(res.body).toEqual({ recording_id: recA.id, written: 2, labelled_epochs: 452 });
@@ -125,9 +144,14 @@ describe('PUT labels errors: nothing is written', () => {
     const below = await rejected(recA.id, { labels: [{ epoch_index: -1, stage: 'W' }] }, 422, 'invalid_labels');
     expect(below['problems'][0].reason).toMatch(/outside the recording's epochs 0\.\.472/);
     await rejected(recA.id, { labels: [{ epoch_index: 473, stage: 'W' }] }, 422, 'invalid_labels');
-    await rejected(recA.id, { labels: [{ epoch_index: 2 ** 40, stage: 'W' }] }, 422, 'invalid_labels');
     const twice = await rejected(recA.id, { labels: [{ epoch_index: 5, stage: 'W' }, { epoch_index: 5, stage: 'N1' }] }, 422, 'invalid_labels');
     expect(twice['problems'][0]).toMatchObject({ index: 1, epoch_index: 5 });
+  });
+
+  it('422 epoch_index_out_of_range at or past MAX_RECORDING_EPOCHS (5760), before anything else is checked', async () => {
+    expect(await rejected(recA.id, { labels: [{ epoch_index: 0, stage: 'W' }, { epoch_index: 5760, stage: 'W' }] }, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 5760, limit: 5760 });
+    expect(await rejected(recA.id, { labels: [{ epoch_index: 0, stage: 'W' }, { epoch_index: 150_000_000, stage: 'W' }] }, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 150_000_000, limit: 5760 });
+    expect(await rejected(recA.id, { labels: [{ epoch_index: 2 ** 40, stage: 'W' }] }, 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 2 ** 40, limit: 5760 });
   });
 
   it('422 invalid_labels when the recording has no stored epochs yet', async () => {

@@ -221,7 +221,7 @@ describe('night-level scoring with a context model', () => {
   it('fails the waiting jobs with a clear error when a stored feature vector has the wrong length', async () => {
     const night = syntheticNight(17, 120);
     const rec = await createRecording(api.baseUrl);
-    await sql`INSERT INTO epochs (recording_id, epoch_index, ts, features) VALUES (${rec.id}::uuid, 500, now(), ARRAY[1, 2, 3, 4]::real[])`.execute(db);
+    await sql`INSERT INTO epochs (recording_id, epoch_index, ts, features) VALUES (${rec.id}::uuid, 500, ${rec.started_at}::timestamptz + make_interval(secs => 500 * 30), ARRAY[1, 2, 3, 4]::real[])`.execute(db);
     const job = await waitForJob(api.baseUrl, await ingest(api.baseUrl, rec.id, epochsOf(night, night.indices.map((_, k) => k))));
     expect(job.state).toBe('failed');
     expect(job.error.message).toMatch(/epoch 500 has 4 stored features; the model expects 5/);

@@ -120,13 +120,20 @@ describe('POST /v1/predict inline', () => {
     await rejected(inline([{ features: GOOD }], { feature_schema_version: 'x', model_version: versions.find((v) => v !== active) }), 409, 'feature_schema_mismatch');
   });
 
-  it('answers 413 too_many_epochs above 10000 epochs and accepts exactly 10000', async () => {
-    const epochs = Array.from({ length: 10_001 }, () => ({ features: GOOD }));
-    expect(await rejected(inline(epochs), 413, 'too_many_epochs')).toMatchObject({ count: 10_001, limit: 10_000 });
+  it('answers 413 too_many_epochs above a recording (MAX_RECORDING_EPOCHS = 5760) and accepts exactly 5760', async () => {
+    const epochs = Array.from({ length: 5761 }, () => ({ features: GOOD }));
+    expect(await rejected(inline(epochs), 413, 'too_many_epochs')).toMatchObject({ count: 5761, limit: 5760 });
     const res = await predict(inline(epochs.slice(1)));
     expect(res.status).toBe(200);
-    expect(res.body.predictions).toHaveLength(10_000);
-    expect(res.body.predictions[9_999].epoch_index).toBe(9_999);
+    expect(res.body.predictions).toHaveLength(5760);
+    expect(res.body.predictions[5759].epoch_index).toBe(5759);
+  });
+
+  it('answers 422 epoch_index_out_of_range for an epoch_index at or past MAX_RECORDING_EPOCHS', async () => {
+    expect(await rejected(inline([{ epoch_index: 0, features: GOOD }, { epoch_index: 5760, features: GOOD }]), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 5760, limit: 5760 });
+    expect(await rejected(inline([{ epoch_index: 0, features: GOOD }, { epoch_index: 150_000_000, features: GOOD }]), 422, 'epoch_index_out_of_range')).toEqual({ epoch_index: 150_000_000, limit: 5760 });
+    const res = await predict(inline([{ epoch_index: 0, features: GOOD }, { epoch_index: 5759, features: GOOD }]));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
   it.each<[string, unknown[], number | null, RegExp]>([
@@ -198,6 +205,41 @@ describe('POST /v1/predict for a stored recording, and GET /v1/recordings/{id}/p
     const byDefault = await predictions(rec.id);
     expect(byDefault.body.model_version).toBe(active);
     expect(byDefault.body.items).toHaveLength(night.indices.length);
+  });
+
+  it('pages predictions like epochs: a whole night by default, limit and next_cursor walk it exactly once', async () => {
+    const whole = await predictions(rec.id);
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({ model_version: active, labels: await labelsOf(active), scored_at: expect.any(String), next_cursor: null });
+    expect(whole.body.items).toHaveLength(night.indices.length);
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await predictions(rec.id, `?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ model_version: active, labels: whole.body.labels, scored_at: whole.body.scored_at });
+      expect(res.body.items.length).toBeLessThanOrEqual(100);
+      seen.push(...res.body.items);
+      cursor = res.body.next_cursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(Math.ceil(night.indices.length / 100));
+    expect(seen).toEqual(whole.body.items);
+    // A range and a page together: the page starts after the cursor, and stays inside [from, to).
+    const first = await predictions(rec.id, `?from=${tsOf(370)}&to=${tsOf(405)}&limit=5`);
+    expect(first.body.items.map((i: { epoch_index: number }) => i.epoch_index)).toEqual([370, 371, 372, 373, 374]);
+    const next = await predictions(rec.id, `?from=${tsOf(370)}&to=${tsOf(405)}&limit=50&cursor=${first.body.next_cursor}`);
+    expect(next.body.items.map((i: { epoch_index: number }) => i.epoch_index)).toEqual(night.indices.filter((i) => i >= 375 && i < 405));
+    expect(next.body.next_cursor).toBeNull();
+  });
+
+  it.each<[string, string, string]>([
+    ['a limit above MAX_RECORDING_EPOCHS', '?limit=5761', 'bad_request'],
+    ['limit 0', '?limit=0', 'bad_request'],
+    ['a cursor it did not hand out', `?cursor=${Buffer.from('{"a":-4}').toString('base64url')}`, 'invalid_cursor'],
+  ])('GET predictions answers 400 for %s', async (_name, query, code) => {
+    expectError(await predictions(rec.id, query), 400, code);
   });
 
   it('re-scoring the same version overwrites instead of duplicating', async () => {

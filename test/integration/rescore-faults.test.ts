@@ -8,11 +8,12 @@ import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
-const RECORDINGS = 30;
-const EPOCHS_PER_RECORDING = 10_000;
+// Recordings within MAX_RECORDING_EPOCHS (5760).
+const RECORDINGS = 60;
+const EPOCHS_PER_RECORDING = 5_000;
 const TOTAL = RECORDINGS * EPOCHS_PER_RECORDING;
 // Shorter than a recording: every recording is a chunk of its own (recordings are scored whole).
-const CHUNK_EPOCHS = 5000;
+const CHUNK_EPOCHS = 2500;
 const CHUNKS = RECORDINGS;
 
 // Real worker processes against one database: re-scores of 300,000 synthetic epochs (seeded with

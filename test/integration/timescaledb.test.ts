@@ -151,6 +151,20 @@ describe.skipIf(unavailable !== null)(title, () => {
       SELECT count(*)::int AS n FROM epochs WHERE recording_id = ${old.id}`.execute(db);
     expect(stored[0]!.n).toBe(EPOCHS + 10);
 
+    // The whole night re-sent into the compressed chunk, with new epochs after it: only the new ones
+    // land, and every epoch is stored exactly once. TimescaleDB 2.17.2 stopped such an insert at its
+    // first conflict (timescale/timescaledb#7672), losing the new epochs; the ingest transaction's
+    // plain insert that falls back to ON CONFLICT DO NOTHING must behave the same.
+    const night = range(0, EPOCHS + 20);
+    const resent = await insertEpochs(db, old, night, featuresFor(night), N_FEATURES);
+    expect(resent.sort((a, b) => a - b)).toEqual(Array.from(range(EPOCHS + 10, EPOCHS + 20)));
+    const longer = range(0, EPOCHS + 30);
+    const inTransaction = await db.transaction().execute((trx) => insertEpochs(trx, old, longer.slice().reverse(), featuresFor(longer), N_FEATURES));
+    expect(inTransaction.sort((a, b) => a - b)).toEqual(Array.from(range(EPOCHS + 20, EPOCHS + 30)));
+    const { rows: perIndex } = await sql<{ epoch_index: number; n: number }>`
+      SELECT epoch_index, count(*)::int AS n FROM epochs WHERE recording_id = ${old.id} GROUP BY epoch_index ORDER BY epoch_index`.execute(db);
+    expect(perIndex).toEqual(Array.from(longer, (epoch_index) => ({ epoch_index, n: 1 })));
+
     await sql`CALL run_job(${retention.rows[0]!.id})`.execute(db);
     expect(await chunks(db, 'epochs')).toHaveLength(1);
     const { rows: left } = await sql<{ recording_id: string; n: number }>`

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { loadStoredNight } from '../../src/epochs/epochs.repository.js';
+import { epochWindow } from '../../src/recordings/epoch-window.js';
 import { loadModelFolder, type LoadedModel } from '../../src/models/model-loader.js';
 import { computeInputs } from '../../src/scoring/night-inputs.js';
 import { scoreNight } from '../../src/scoring/night-scorer.js';
@@ -57,7 +58,7 @@ describe.skipIf(!hasSleepData())(needsSleepData(`training and serving agree on $
         expect((await waitForJob(api.baseUrl, res.body.job_id)).state).toBe('completed');
       }
 
-      const stored = await loadStoredNight(db, rec.id, nF);
+      const stored = await loadStoredNight(db, epochWindow(rec, 5760), nF);
       expect(Array.from(stored.indices)).toEqual(Array.from(night.epochIndex));
       const served = computeInputs(model.night.pipeline, stored.indices, stored.features, stored.count);
       const trained = nightInputs(night, model.night.pipeline);
