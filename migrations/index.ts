@@ -5,6 +5,7 @@ import * as createLabels from './2026_11_26_0003_create_labels.js';
 import * as createRescoreChunks from './2026_11_26_0004_create_rescore_chunks.js';
 import * as addTenantsAndApiKeys from './2026_11_26_0005_add_tenants_and_api_keys.js';
 import * as addNightScoring from './2026_11_30_0001_add_night_scoring.js';
+import * as addNights from './2026_11_30_0002_add_nights.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -14,4 +15,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_26_0004_create_rescore_chunks': createRescoreChunks,
   '2026_11_26_0005_add_tenants_and_api_keys': addTenantsAndApiKeys,
   '2026_11_30_0001_add_night_scoring': addNightScoring,
+  '2026_11_30_0002_add_nights': addNights,
 };
