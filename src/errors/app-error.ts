@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'no_labels',
   'job_not_cancellable',
   'job_already_finished',
+  'recording_closed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

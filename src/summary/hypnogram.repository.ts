@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 
 export interface EpochSpan {
@@ -8,7 +8,7 @@ export interface EpochSpan {
 
 /** First and last stored epoch index of a recording inside [fromIndex, toIndex); null when none. */
 export async function storedEpochSpan(
-  db: Kysely<Database>,
+  db: Kysely<Database> | Transaction<Database>,
   recordingId: string,
   range: { fromIndex: number; toIndex: number | null },
 ): Promise<EpochSpan | null> {
