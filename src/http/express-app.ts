@@ -9,6 +9,7 @@ import { predictionsRouter } from '../predictions/predictions.routes.js';
 import { recordingsRouter } from '../recordings/recordings.routes.js';
 import { recordingsListRouter } from '../recordings/recordings-list.routes.js';
 import { closeRouter } from '../nights/close.routes.js';
+import { nightsRouter } from '../nights/nights.routes.js';
 import { rescoreRouter } from '../rescore/rescore.routes.js';
 import { evaluationRouter } from '../evaluation/evaluation.routes.js';
 import { labelsRouter } from '../labels/labels.routes.js';
@@ -38,7 +39,7 @@ export function createExpressApp(ctx: AppContext): Express {
   // strict: false parses any JSON value, so a valid non-object body (`"x"`, `42`, `null`) reaches
   // requireObjectBody and gets 400 bad_request; only text that is not JSON is 400 invalid_json.
   app.use(express.json({ limit: ctx.config.MAX_BODY_BYTES, strict: false }));
-  const features = [apiKeysRouter, devicesRouter, recordingsRouter, recordingsListRouter, closeRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
+  const features = [apiKeysRouter, devicesRouter, recordingsRouter, recordingsListRouter, closeRouter, nightsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
   for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CreateApiKeyBody } from '../auth/api-keys.routes.js';
 import { CreateDeviceBody, Device, DevicePage, ListDevicesQuery, PatchDeviceBody } from '../devices/devices.schemas.js';
+import { NightsQuery, NightsResponse, SegmentsQuery, SegmentsResponse, TrendsQuery, TrendsResponse } from '../nights/nights.schemas.js';
 import { ListRecordingsQuery, RecordingPage, RecordingWithNight } from '../recordings/recordings.schemas.js';
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
 import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
@@ -28,10 +29,13 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/v1/devices', summary: "The tenant's devices, oldest first, paged", tag: 'devices', scope: 'read', query: ListDevicesQuery, success: json('a page of devices', DevicePage), errors: [400] },
   { method: 'get', path: '/v1/devices/{id}', summary: 'A device', tag: 'devices', scope: 'read', success: json('the device', Device), errors: [404] },
   { method: 'patch', path: '/v1/devices/{id}', summary: "Change a device's name, firmware or time zone", tag: 'devices', scope: 'ingest', body: PatchDeviceBody, success: json('the device', Device), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/devices/{id}/nights', summary: "A device's nights in a range of local dates, with quality and one version's summary", tag: 'nights', scope: 'read', query: NightsQuery, success: json('nights', NightsResponse), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/devices/{id}/trends', summary: "Per local date, the main sleep's figures and rolling means over the window before it", tag: 'nights', scope: 'read', query: TrendsQuery, success: json('trends', TrendsResponse), errors: [400, 404, 422] },
   { method: 'post', path: '/v1/recordings', summary: 'Create a recording', tag: 'recordings', scope: 'ingest', body: CreateRecordingBody, success: ok('created', 201), errors: [400, 404, 422] },
   { method: 'get', path: '/v1/recordings', summary: "The tenant's recordings (of a device) with started_at in [from, to), newest first, paged", tag: 'recordings', scope: 'read', query: ListRecordingsQuery, success: json('a page of recordings', RecordingPage), errors: [400, 404] },
   { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording with epoch count and index bounds', tag: 'recordings', scope: 'read', success: ok('the recording'), errors: [404] },
   { method: 'post', path: '/v1/recordings/{id}:close', summary: 'Close a recording (safe to repeat): its night is dated and stored; later ingests answer 409', tag: 'nights', scope: 'ingest', success: json('the closed recording', RecordingWithNight), errors: [404] },
+  { method: 'get', path: '/v1/recordings/{id}/segments', summary: 'The hypnogram as runs of one stage, short wakes folded and listed (Fitbit levels.data / shortData)', tag: 'nights', scope: 'read', query: SegmentsQuery, success: json('segments', SegmentsResponse), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings/{id}/epochs', summary: 'Stored epochs in [from, to), paged', tag: 'recordings', scope: 'read', query: ListEpochsQuery, success: ok('a page of epochs'), errors: [400, 404] },
   { method: 'post', path: '/v1/epochs:ingest', summary: 'Accept epochs (list or packed form) for asynchronous storage and scoring', tag: 'ingest', scope: 'ingest', body: IngestBody, success: ok('accepted', 202), errors: [400, 404, 409, 413, 422] },
   { method: 'get', path: '/v1/jobs/{id}', summary: 'Poll a job', tag: 'jobs', scope: 'read', success: ok('the job'), errors: [404] },
