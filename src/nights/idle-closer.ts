@@ -41,8 +41,10 @@ export class IdleCloser {
     const seconds = config.RECORDING_IDLE_MINUTES * 60;
     const models = modelsOfSchema(registry);
     let closed = 0;
+    let after: string | null = null;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const ids = await findIdleRecordings(db, seconds, BATCH);
+      const ids: string[] = await findIdleRecordings(db, seconds, BATCH, after);
+      after = ids[ids.length - 1] ?? null;
       for (const id of ids) {
         try {
           if ((await closeRecording(db, models, id, { idleSeconds: seconds }))?.closedNow) closed++;

@@ -48,10 +48,16 @@ export async function closeRecording(
   });
 }
 
-/** Ids of open recordings idle for `seconds`, oldest first. */
-export async function findIdleRecordings(db: Kysely<Database>, seconds: number, limit: number): Promise<string[]> {
-  const rows = await db.selectFrom('recordings').select('id').where('closed_at', 'is', null).where(idleFor(seconds)).orderBy('created_at').limit(limit).execute();
-  return rows.map((r) => r.id);
+/** Ids of open recordings idle for `seconds`, by id, after `afterId` (keyset paging). */
+export async function findIdleRecordings(db: Kysely<Database>, seconds: number, limit: number, afterId: string | null = null): Promise<string[]> {
+  let query = db.selectFrom('recordings').select('id').where('closed_at', 'is', null).where(idleFor(seconds));
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  return (await query.orderBy('id').limit(limit).execute()).map((r) => r.id);
+}
+
+export async function countIdleRecordings(db: Kysely<Database>, seconds: number): Promise<number> {
+  const row = await db.selectFrom('recordings').select(sql<number>`count(*)::int`.as('n')).where('closed_at', 'is', null).where(idleFor(seconds)).executeTakeFirstOrThrow();
+  return row.n;
 }
 
 /** The loaded versions that can have scored recordings of a feature schema. */
