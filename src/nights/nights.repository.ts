@@ -52,7 +52,12 @@ export interface MainNightDay {
  * chunks outside it. The same statement serves plain PostgreSQL.
  */
 export async function mainNightDays(db: Kysely<Database>, deviceId: string, modelVersion: string, from: string, to: string): Promise<MainNightDay[]> {
-  const result = await sql<MainNightDay>`
+  return (await mainNightDaysQuery(deviceId, modelVersion, from, to).execute(db)).rows;
+}
+
+/** The statement of mainNightDays (exported so the TimescaleDB test can EXPLAIN it). */
+export function mainNightDaysQuery(deviceId: string, modelVersion: string, from: string, to: string) {
+  return sql<MainNightDay>`
     SELECT d.day::date::text AS date, n.recording_id, n.tib_min, n.start_at,
            s.unscored_min, s.tst_min, s.waso_min, s.sol_min, s.se_pct, s.rem_latency_min, s.stage_minutes
     FROM generate_series(${from}::date, ${to}::date - 1, INTERVAL '1 day') AS d(day)
@@ -61,8 +66,7 @@ export async function mainNightDays(db: Kysely<Database>, deviceId: string, mode
     LEFT JOIN night_summaries s
       ON s.device_id = ${deviceId}::uuid AND s.model_version = ${modelVersion} AND s.night_date >= ${from}::date AND s.night_date < ${to}::date
      AND s.recording_id = n.recording_id AND s.night_date = n.night_date
-    ORDER BY d.day`.execute(db);
-  return result.rows;
+    ORDER BY d.day`;
 }
 
 /** A device's open recordings that may end before `beforeMs` (newest first), and how many there are. */
