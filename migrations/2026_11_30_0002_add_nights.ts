@@ -54,8 +54,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('se_pct', 'double precision')
     .addColumn('rem_latency_min', 'double precision')
     .addColumn('stage_minutes', 'jsonb', (c) => c.notNull())
-    // The JSON of GET /v1/recordings/{id}/summary for this version, as computed.
-    .addColumn('summary', 'jsonb', (c) => c.notNull())
+    // The JSON of GET /v1/recordings/{id}/summary for this version, as computed: json, not jsonb,
+    // so it is handed back as it was written (key order included) and never parsed on the way in.
+    .addColumn('summary', 'json', (c) => c.notNull())
     .addColumn('computed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('night_summaries_pkey', ['recording_id', 'model_version', 'night_date'])
     .execute();

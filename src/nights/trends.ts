@@ -31,10 +31,29 @@ export interface TrendItem extends Nullable<DayFigures> {
 }
 
 const SCALARS = ['tst_min', 'se_pct', 'waso_min', 'sol_min', 'rem_latency_min'] as const;
+type Scalar = (typeof SCALARS)[number];
 
-function mean(values: readonly (number | null)[]): number | null {
-  const present = values.filter((v): v is number => v !== null);
-  return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+/** Means of each figure over `figures[from..to)` (nulls skipped), summed in date order. */
+function windowMeans(figures: readonly (DayFigures | null)[], from: number, to: number, labels: readonly string[]): TrendItem['window'] {
+  const sums = new Array<number>(SCALARS.length).fill(0);
+  const counts = new Array<number>(SCALARS.length).fill(0);
+  const minutes = new Array<number>(labels.length).fill(0);
+  let nights = 0;
+  for (let j = from; j < to; j++) {
+    const f = figures[j];
+    if (!f) continue;
+    nights++;
+    SCALARS.forEach((k, s) => {
+      const v = f[k];
+      if (v !== null) {
+        sums[s]! += v;
+        counts[s]!++;
+      }
+    });
+    labels.forEach((l, c) => (minutes[c]! += f.minutes[l] ?? 0));
+  }
+  const means = Object.fromEntries(SCALARS.map((k, s) => [k, counts[s] === 0 ? null : sums[s]! / counts[s]!])) as Record<Scalar, number | null>;
+  return { nights, ...means, minutes: nights === 0 ? null : Object.fromEntries(labels.map((l, c) => [l, minutes[c]! / nights])) };
 }
 
 /**
@@ -47,20 +66,14 @@ export function rollingTrends(days: readonly DayInput[], window: number, labels:
   for (let i = window; i < days.length; i++) {
     const day = days[i]!;
     const own = usable[i];
-    const before = usable.slice(i - window, i).filter((f): f is DayFigures => f !== null);
-    const scalars = Object.fromEntries(SCALARS.map((k) => [k, own ? own[k] : null])) as Nullable<Omit<DayFigures, 'minutes'>>;
-    const means = Object.fromEntries(SCALARS.map((k) => [k, mean(before.map((f) => f[k]))])) as Nullable<Omit<DayFigures, 'minutes'>>;
+    const scalars = Object.fromEntries(SCALARS.map((k) => [k, own ? own[k] : null])) as Record<Scalar, number | null>;
     items.push({
       date: day.date,
       recording_id: day.recordingId,
       quality: day.quality,
       ...scalars,
-      minutes: own ? { ...own.minutes } : null,
-      window: {
-        nights: before.length,
-        ...means,
-        minutes: before.length === 0 ? null : Object.fromEntries(labels.map((l) => [l, before.reduce((sum, f) => sum + (f.minutes[l] ?? 0), 0) / before.length])),
-      },
+      minutes: own ? Object.fromEntries(labels.map((l) => [l, own.minutes[l] ?? 0])) : null,
+      window: windowMeans(usable, i - window, i, labels),
     });
   }
   return items;
