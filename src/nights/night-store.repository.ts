@@ -34,11 +34,13 @@ export async function lockDeviceNights(db: Db, deviceId: string): Promise<void> 
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`nights:${deviceId}`}, 0))`.execute(db);
 }
 
-export async function measureEpochSpan(db: Db, recordingId: string): Promise<EpochSpan | null> {
+/** Stored epochs of a recording; `ts >= started_at` keeps hypertable chunks before the recording out. */
+export async function measureEpochSpan(db: Db, recording: { readonly id: string; readonly started_at: Date | string }): Promise<EpochSpan | null> {
   const row = await db
     .selectFrom('epochs')
     .select([sql<number>`count(*)::int`.as('count'), sql<number | null>`min(epoch_index)`.as('first'), sql<number | null>`max(epoch_index)`.as('last')])
-    .where('recording_id', '=', recordingId)
+    .where('recording_id', '=', recording.id)
+    .where('ts', '>=', new Date(recording.started_at))
     .executeTakeFirstOrThrow();
   return row.first === null || row.last === null ? null : { count: row.count, first: row.first, last: row.last };
 }
@@ -84,19 +86,18 @@ export async function recomputeMainSleep(db: Db, deviceId: string, date: string)
       AND n.is_main_sleep IS DISTINCT FROM (n.recording_id = main.recording_id)`.execute(db);
 }
 
-/** Versions (with their classes) whose summaries of the recording are stored. */
-export async function storedSummaryModels(db: Db, recordingId: string): Promise<NightModel[]> {
-  const rows = await db.selectFrom('night_summaries').select(['model_version', 'labels']).where('recording_id', '=', recordingId).execute();
+/** Versions (with their classes) whose summaries of the recording are stored under `date`. */
+export async function storedSummaryModels(db: Db, recordingId: string, date: string): Promise<NightModel[]> {
+  const rows = await db.selectFrom('night_summaries').select(['model_version', 'labels']).where('recording_id', '=', recordingId).where('night_date', '=', date).execute();
   return rows.map((r) => ({ version: r.model_version, labels: r.labels }));
 }
 
-/** Drops stored summaries of the recording: of one version, or of all (before a date change). */
-export async function deleteNightSummaries(db: Db, recordingId: string, modelVersion?: string): Promise<void> {
-  let query = db.deleteFrom('night_summaries').where('recording_id', '=', recordingId);
+/** Drops stored summaries of the recording under `date` (the hypertable's chunk): of one version, or all. */
+export async function deleteNightSummaries(db: Db, recordingId: string, date: string, modelVersion?: string): Promise<void> {
+  let query = db.deleteFrom('night_summaries').where('recording_id', '=', recordingId).where('night_date', '=', date);
   if (modelVersion !== undefined) query = query.where('model_version', '=', modelVersion);
   await query.execute();
 }
-
 export async function upsertNightSummary(db: Db, key: { recordingId: string; deviceId: string; date: string; model: NightModel }, night: NightSummary): Promise<void> {
   const f = night.figures;
   const values = {

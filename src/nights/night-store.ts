@@ -33,13 +33,14 @@ type Db = Kysely<Database> | Transaction<Database>;
 export async function storeNight(db: Db, recording: LockedRecording, timezone: string, models: readonly NightModel[]): Promise<void> {
   await lockDeviceNights(db, recording.device_id);
   const before = await findRecordingNight(db, recording.id);
-  const measured = await measureEpochSpan(db, recording.id);
+  const measured = await measureEpochSpan(db, recording);
   const span = measured ? nightSpan(recording, measured, timezone) : null;
   await upsertRecordingNight(db, recording.id, recording.device_id, timezone, span);
   const date = span?.date ?? null;
   for (const d of new Set([before?.night_date ?? null, date])) if (d !== null) await recomputeMainSleep(db, recording.device_id, d);
   // A hypertable row cannot move to another chunk: a night whose date changed is stored afresh.
-  if ((before?.night_date ?? null) !== date) await deleteNightSummaries(db, recording.id);
+  const oldDate = before?.night_date ?? null;
+  if (oldDate !== null && oldDate !== date) await deleteNightSummaries(db, recording.id, oldDate);
   if (date === null) return;
   for (const model of models) await storeSummary(db, recording, date, model);
 }
@@ -47,7 +48,7 @@ export async function storeNight(db: Db, recording: LockedRecording, timezone: s
 async function storeSummary(db: Db, recording: LockedRecording, date: string, model: NightModel): Promise<void> {
   const hypnogram = await readHypnogram(db, recording, model);
   if (typeof hypnogram === 'string') {
-    await deleteNightSummaries(db, recording.id, model.version);
+    await deleteNightSummaries(db, recording.id, date, model.version);
     return;
   }
   await upsertNightSummary(db, { recordingId: recording.id, deviceId: recording.device_id, date, model }, summariseNight(hypnogram));
@@ -78,7 +79,7 @@ export async function refreshNightAfterIngest(db: Db, recordingId: string, score
   const recording = await lockRecordingForNight(db, recordingId);
   if (!recording?.closed_at) return;
   const night = await findRecordingNight(db, recordingId);
-  const models = await storedSummaryModels(db, recordingId);
+  const models = night?.night_date ? await storedSummaryModels(db, recordingId, night.night_date) : [];
   if (scored && !models.some((m) => m.version === scored.version)) models.push(scored);
   await storeNight(db, recording, night?.timezone ?? (await deviceTimezone(db, recording.device_id)), models);
 }

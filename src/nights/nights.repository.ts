@@ -15,8 +15,8 @@ export interface StoredNightRow {
   readonly summary: unknown;
 }
 
-/** Every closed night of the device dated in [from, to), with `modelVersion`'s summary: one indexed read. */
-export async function listStoredNights(db: Kysely<Database>, deviceId: string, modelVersion: string, from: string, to: string): Promise<StoredNightRow[]> {
+/** The closed nights of the device dated in [from, to), at most `limit`, with `modelVersion`'s summary: one indexed read. */
+export async function listStoredNights(db: Kysely<Database>, deviceId: string, modelVersion: string, from: string, to: string, limit = 100_000): Promise<StoredNightRow[]> {
   const result = await sql<StoredNightRow>`
     SELECT n.recording_id, n.night_date, n.timezone, n.start_at, n.end_at, n.tib_min, n.is_main_sleep,
            s.unscored_min, s.tst_min, s.summary
@@ -25,7 +25,8 @@ export async function listStoredNights(db: Kysely<Database>, deviceId: string, m
       ON s.recording_id = n.recording_id AND s.model_version = ${modelVersion} AND s.night_date = n.night_date
      AND s.device_id = ${deviceId}::uuid AND s.night_date >= ${from}::date AND s.night_date < ${to}::date
     WHERE n.device_id = ${deviceId}::uuid AND n.night_date >= ${from}::date AND n.night_date < ${to}::date
-    ORDER BY n.night_date, n.start_at, n.recording_id`.execute(db);
+    ORDER BY n.night_date, n.start_at, n.recording_id
+    LIMIT ${limit}`.execute(db);
   return result.rows;
 }
 

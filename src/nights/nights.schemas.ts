@@ -5,6 +5,8 @@ import { QUALITY_CODES, QUALITY_PRECEDENCE } from './night-quality.js';
 
 export const MAX_RANGE_DAYS = 366;
 export const MAX_WINDOW_DAYS = 90;
+/** Nights in one nights response (a device with more in its range is asked for a shorter one). */
+export const MAX_NIGHTS = 1000;
 
 const LocalDate = z.iso.date();
 const Version = z.string().min(1).max(64).optional();

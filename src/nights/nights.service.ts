@@ -5,7 +5,8 @@ import { nightQuality, type QualityThresholds } from './night-quality.js';
 import { compareForMainSleep } from './night-span.js';
 import { listStoredNights } from './nights.repository.js';
 import type { z } from 'zod';
-import type { NightItem, NightsResponse } from './nights.schemas.js';
+import { MAX_NIGHTS, type NightItem, type NightsResponse } from './nights.schemas.js';
+import { AppError } from '../errors/app-error.js';
 import { openNights } from './open-nights.js';
 
 type Item = z.infer<typeof NightItem>;
@@ -17,7 +18,10 @@ export function qualityThresholds(ctx: AppContext): QualityThresholds {
 /** A device's nights dated in [from, to) with one version's summaries: stored ones and the few open ones. */
 export async function listNights(ctx: AppContext, device: DeviceRow, model: LoadedModel, from: string, to: string): Promise<z.infer<typeof NightsResponse>> {
   const thresholds = qualityThresholds(ctx);
-  const stored = await listStoredNights(ctx.db, device.id, model.version, from, to);
+  const stored = await listStoredNights(ctx.db, device.id, model.version, from, to, MAX_NIGHTS + 1);
+  if (stored.length > MAX_NIGHTS) {
+    throw new AppError(400, 'invalid_range', `more than ${MAX_NIGHTS} nights of this device in [${from}, ${to}); ask for a shorter range`, { from, to, max_nights: MAX_NIGHTS });
+  }
   const items: Item[] = stored.map((n) => ({
     date: n.night_date,
     recording_id: n.recording_id,

@@ -39,7 +39,7 @@ export async function openNights(
   const candidates = await openRecordings(db, device.id, toMs, limit);
   const nights: OpenNight[] = [];
   for (const recording of candidates.rows) {
-    const measured = await measureEpochSpan(db, recording.id);
+    const measured = await measureEpochSpan(db, recording);
     if (!measured) continue;
     const span = nightSpan(recording, measured, device.timezone);
     if (daysBetween(range.from, span.date) < 0 || daysBetween(span.date, range.to) <= 0) continue;

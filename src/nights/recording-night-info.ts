@@ -30,7 +30,7 @@ export async function recordingNightInfo(db: Kysely<Database>, rows: readonly Re
     const spans = await sql<{ recording_id: string; count: number; first: number; last: number; timezone: string }>`
       SELECT e.recording_id, count(*)::int AS count, min(e.epoch_index) AS first, max(e.epoch_index) AS last, d.timezone
       FROM epochs e JOIN recordings r ON r.id = e.recording_id JOIN devices d ON d.id = r.device_id
-      WHERE e.recording_id = ANY(${ids}::uuid[])
+      WHERE e.recording_id = ANY(${ids}::uuid[]) AND e.ts >= r.started_at
       GROUP BY e.recording_id, d.timezone`.execute(db);
     const byId = new Map(open.map((r) => [r.id, r]));
     for (const s of spans.rows) {

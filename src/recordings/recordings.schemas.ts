@@ -5,7 +5,8 @@ export const ListRecordingsQuery = z.strictObject({
   device_id: z.string().max(100).optional(),
   from: IsoTimestamp.optional().describe('started_at >= from'),
   to: IsoTimestamp.optional().describe('started_at < to'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  // Each open recording of a page is measured over its epochs: pages stay small.
+  limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
 

@@ -337,6 +337,21 @@ describe('query validation', () => {
     expectError(await request(base, 'GET', `/v1/devices/${dev}/nights?from=2026-05-01&to=2026-05-03&model_version=nope-v9`), 404, 'model_not_found');
   });
 
+  it('answers 400 invalid_range for a range holding more than 1000 nights of the device', async () => {
+    const busy = await device('UTC');
+    // 1001 closed one-epoch recordings over 11 days, written straight into the tables.
+    await sql`
+      WITH r AS (
+        INSERT INTO recordings (device_id, started_at, feature_schema_version, epoch_seconds, metadata, closed_at)
+        SELECT ${busy}::uuid, '2026-07-01T00:00:00Z'::timestamptz + k * interval '15 minutes', ${FEATURE_SCHEMA_VERSION}, 30, '{}', now()
+        FROM generate_series(0, 1000) AS k RETURNING id, started_at)
+      INSERT INTO recording_nights (recording_id, device_id, timezone, night_date, first_epoch_index, last_epoch_index, epoch_count, start_at, end_at, tib_min)
+      SELECT id, ${busy}::uuid, 'UTC', started_at::date, 0, 0, 1, started_at, started_at + interval '30 seconds', 0.5 FROM r`.execute(db);
+    const details = expectError(await request(base, 'GET', `/v1/devices/${busy}/nights?from=2026-07-01&to=2026-07-31`), 400, 'invalid_range');
+    expect(details['max_nights']).toBe(1000);
+    expect((await nights(busy, '2026-07-01', '2026-07-05')).items).toHaveLength(384);
+  });
+
   it('segments: 400 for a bad threshold, 409 no_predictions for a version that has not scored the night', async () => {
     expectError(await request(base, 'GET', `/v1/recordings/${rec}/segments?short_wake_max_seconds=-1`), 400, 'bad_request');
     expectError(await request(base, 'GET', `/v1/recordings/${rec}/segments?short_wake_max_seconds=3601`), 400, 'bad_request');
