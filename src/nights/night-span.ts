@@ -39,8 +39,14 @@ export function nightSpan(recording: RecordingClock, span: EpochSpan, timezone: 
   };
 }
 
+export interface MainSleepKey {
+  readonly tibMin: number;
+  readonly start: Date;
+  readonly recordingId: string;
+}
+
 /** The main sleep of a date is the longest time in bed; ties go to the earlier start, then the smaller id. */
-export function compareForMainSleep(a: { tibMin: number; start: Date; recordingId: string }, b: { tibMin: number; start: Date; recordingId: string }): number {
+export function compareForMainSleep(a: MainSleepKey, b: MainSleepKey): number {
   if (a.tibMin !== b.tibMin) return b.tibMin - a.tibMin;
   if (a.start.getTime() !== b.start.getTime()) return a.start.getTime() - b.start.getTime();
   return a.recordingId < b.recordingId ? -1 : a.recordingId > b.recordingId ? 1 : 0;

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import type { DeviceRow } from '../db/database.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { addDays } from './local-date.js';
+import { addDays, daysBetween } from './local-date.js';
 import { nightQuality } from './night-quality.js';
-import { compareForMainSleep } from './night-span.js';
+import { compareForMainSleep, type MainSleepKey } from './night-span.js';
 import { qualityThresholds } from './nights.service.js';
 import { mainNightDays } from './nights.repository.js';
 import type { TrendsResponse } from './nights.schemas.js';
@@ -29,16 +29,15 @@ export async function deviceTrends(ctx: AppContext, device: DeviceRow, model: Lo
     const quality = r.recording_id === null ? null : nightQuality(scored ? { tibMin: r.tib_min!, unscoredMin: r.unscored_min!, tstMin: r.tst_min! } : null, thresholds, model.version).code;
     return { date: r.date, recordingId: r.recording_id, quality, figures };
   });
+  // The main sleep of each date so far (stored), which an open night takes when it wins by the rule.
+  const mains: Array<MainSleepKey | null> = rows.map((r) => (r.recording_id === null ? null : { tibMin: r.tib_min!, start: r.start_at!, recordingId: r.recording_id }));
   const open = await openNights(ctx.db, device, model, { from: start, to }, ctx.config.NIGHTS_OPEN_LIMIT);
   for (const o of open.nights) {
-    const k = rows.findIndex((r) => r.date === o.span.date);
-    const stored = rows[k]!;
-    const current = days[k]!;
+    const k = daysBetween(start, o.span.date);
     const challenger = { tibMin: o.span.tibMin, start: o.span.start, recordingId: o.recordingId };
-    // The date's main sleep so far: the stored one, or an open night that already won this date.
-    const holder =
-      current.recordingId === null ? null : current.recordingId === stored.recording_id ? { tibMin: stored.tib_min!, start: stored.start_at!, recordingId: stored.recording_id } : openKey(open.nights, current.recordingId);
-    if (holder !== null && compareForMainSleep(holder, challenger) <= 0) continue;
+    const held = mains[k];
+    if (held && compareForMainSleep(held, challenger) <= 0) continue;
+    mains[k] = challenger;
     const f = o.night?.figures ?? null;
     days[k] = {
       date: o.span.date,
@@ -48,9 +47,4 @@ export async function deviceTrends(ctx: AppContext, device: DeviceRow, model: Lo
     };
   }
   return { device_id: device.id, model_version: model.version, labels: [...model.labels], from, to, window, items: rollingTrends(days, window, model.labels), open_nights_omitted: open.omitted };
-}
-
-function openKey(nights: Awaited<ReturnType<typeof openNights>>['nights'], recordingId: string) {
-  const o = nights.find((n) => n.recordingId === recordingId)!;
-  return { tibMin: o.span.tibMin, start: o.span.start, recordingId };
 }
