@@ -8,6 +8,7 @@ import * as addNightScoring from './2026_11_30_0001_add_night_scoring.js';
 import * as grantOperatorScope from './2026_11_30_0101_grant_operator_scope.js';
 import * as addApiKeyExpiry from './2026_11_30_0102_add_api_key_expiry.js';
 import * as createAuditEvents from './2026_11_30_0103_create_audit_events.js';
+import * as addNights from './2026_11_30_0104_add_nights.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -20,4 +21,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0101_grant_operator_scope': grantOperatorScope,
   '2026_11_30_0102_add_api_key_expiry': addApiKeyExpiry,
   '2026_11_30_0103_create_audit_events': createAuditEvents,
+  '2026_11_30_0104_add_nights': addNights,
 };

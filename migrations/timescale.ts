@@ -26,8 +26,8 @@ export async function hasTimescale(db: Kysely<any>): Promise<boolean> {
   return installed.rows.length > 0;
 }
 
-/** Turns an empty table into a hypertable on `ts`; a no-op on plain PostgreSQL. */
-export async function makeHypertable(db: Kysely<any>, table: string, chunkInterval: string): Promise<void> {
+/** Turns an empty table into a hypertable on `column` (default `ts`); a no-op on plain PostgreSQL. */
+export async function makeHypertable(db: Kysely<any>, table: string, chunkInterval: string, column = 'ts'): Promise<void> {
   if (!(await hasTimescale(db))) return;
-  await sql`SELECT create_hypertable(${table}::regclass, 'ts', chunk_time_interval => ${chunkInterval}::interval)`.execute(db);
+  await sql`SELECT create_hypertable(${table}::regclass, ${column}::name, chunk_time_interval => ${chunkInterval}::interval)`.execute(db);
 }

@@ -9,6 +9,7 @@ import { poolDemand } from './db/pool-budget.js';
 import { answerClientErrorsAsJson } from './http/client-error.js';
 import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
+import { IdleCloser } from './nights/idle-closer.js';
 import { processIngest } from './ingest/ingest.processor.js';
 import { nightScoringFinalFailure, processNightScoring } from './night-scoring/night-scoring.processor.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -41,6 +42,7 @@ export class App {
   private server: Server | null = null;
   private workers: Worker[] = [];
   private sweeper: Sweeper | null = null;
+  private idleCloser: IdleCloser | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -99,6 +101,8 @@ export class App {
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();
+      this.idleCloser = new IdleCloser(ctx);
+      this.idleCloser.start();
     }
     const port = options.roles.web ? ctx.config.PORT : options.probePort;
     if (port !== undefined) {
@@ -113,7 +117,7 @@ export class App {
     }
   }
 
-  /** Idempotent; stops in a fixed order: HTTP, workers, sweeper, sync, queues, Redis, database. */
+  /** Idempotent; stops in a fixed order: HTTP, workers, sweeper and idle closer, sync, queues, Redis, database. */
   stop(): Promise<void> {
     this.stopping ??= this.stopNow();
     return this.stopping;
@@ -131,6 +135,7 @@ export class App {
     }
     await Promise.all(this.workers.map((w) => w.close()));
     await this.sweeper?.stop();
+    await this.idleCloser?.stop();
     await ctx.modelSync.stop();
     await closeQueues(ctx.queues);
     await ctx.redis.quit().catch(() => ctx.redis.disconnect());

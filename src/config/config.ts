@@ -94,18 +94,41 @@ const ConfigFields = z.object({
   // a scoring waits for the night to grow or for its uploads to settle (see night-scoring.policy.ts).
   NIGHT_SCORING_BUDGET: z.coerce.number().min(1).max(100).default(3),
   NIGHT_SCORING_SETTLE_SECONDS: intIn(1, 86400, 10),
+  // Nights. A recording that received no upload for this long is closed by the workers (minutes;
+  // fractions allowed, for tests); the idle closer looks this often.
+  RECORDING_IDLE_MINUTES: z.coerce.number().positive().max(525_600).default(720),
+  RECORDING_IDLE_CHECK_SECONDS: intIn(1, 86400, 60),
+  // Night quality: a night shorter than this (time in bed) is `too_short`; one with more than this
+  // share of its time in bed unscored is `gappy`.
+  NIGHT_MIN_TIB_MINUTES: z.coerce.number().min(0).max(1440).default(180),
+  NIGHT_MAX_UNSCORED_PCT: z.coerce.number().min(0).max(100).default(20),
+  // Open (not yet closed) recordings of a device that the nights and trends endpoints summarise on
+  // the fly per request, the newest first.
+  NIGHTS_OPEN_LIMIT: intIn(0, 100, 8),
   RESCORE_CRON: z
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')
     .optional(),
 });
 
+/**
+ * Rules across variables, all reported with the rest. The idle rule reads a recording's latest
+ * ingest from the jobs table, which keeps finished jobs JOB_RETENTION_HOURS; a longer idle period
+ * would find them swept and close too early.
+ */
 const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
   if (c.MAX_EPOCHS_PER_REQUEST !== undefined && c.MAX_EPOCHS_PER_REQUEST > c.MAX_RECORDING_EPOCHS) {
     ctx.addIssue({
       code: 'custom',
       path: ['MAX_EPOCHS_PER_REQUEST'],
       message: `may not exceed MAX_RECORDING_EPOCHS (${c.MAX_RECORDING_EPOCHS}): one request cannot carry more epochs than a recording holds`,
+    });
+  }
+  if (c.RECORDING_IDLE_MINUTES > c.JOB_RETENTION_HOURS * 60) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RECORDING_IDLE_MINUTES'],
+      message: 'must not exceed JOB_RETENTION_HOURS × 60 (the idle rule reads the latest ingest job)',
     });
   }
 }).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS }));

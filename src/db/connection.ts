@@ -5,6 +5,9 @@ import type { Database } from './database.js';
 
 // Return int8/numeric as JS numbers where they fit: counts and sums come back as int8.
 const INT8_OID = 20;
+// A `date` stays the text `YYYY-MM-DD`: pg's default turns it into a Date at local midnight of this
+// process, which shifts the day in any zone west of UTC.
+const DATE_OID = 1082;
 const CONNECT_TIMEOUT_MS = 5000;
 // What pg-pool says when a caller waited connectionTimeoutMillis for a client.
 const WAIT_TIMEOUT = /^timeout exceeded when trying to connect$/;
@@ -46,7 +49,7 @@ function classifyingPool(pool: pg.Pool): PostgresPool {
 export function createDb(connectionString: string, poolSize: number, options: DbOptions = {}): DbHandle {
   const types = {
     getTypeParser: ((oid: number, format?: string) =>
-      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      oid === INT8_OID ? (v: string) => Number(v) : oid === DATE_OID ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
   };
   // A bounded connect: while the database is unreachable a request fails fast (503) instead of
   // queueing behind connection attempts.

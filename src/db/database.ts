@@ -11,6 +11,8 @@ export interface DevicesTable {
   firmware: string | null;
   metadata: Json;
   tenant: Generated<string>;
+  /** IANA zone the device's nights are dated in. */
+  timezone: Generated<string>;
   created_at: Generated<Date>;
 }
 
@@ -23,6 +25,8 @@ export interface RecordingsTable {
   metadata: Json;
   tenant: Generated<string>;
   created_at: Generated<Date>;
+  /** Set once by POST /v1/recordings/{id}:close or the idle closer; later ingests answer 409. */
+  closed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface EpochsTable {
@@ -134,6 +138,42 @@ export interface IngestPayloadsTable {
   created_at: Generated<Date>;
 }
 
+/** A closed recording's night: span, local date (in `timezone`, fixed at close) and main-sleep flag. */
+export interface RecordingNightsTable {
+  recording_id: string;
+  device_id: string;
+  timezone: string;
+  /** `YYYY-MM-DD`, selected as text; null while nothing is stored. */
+  night_date: ColumnType<string | null, string | null, string | null>;
+  first_epoch_index: number | null;
+  last_epoch_index: number | null;
+  epoch_count: number;
+  start_at: Date | null;
+  end_at: Date | null;
+  tib_min: number | null;
+  is_main_sleep: Generated<boolean>;
+  updated_at: Generated<Date>;
+}
+
+/** The stored summary of one closed recording's hypnogram for one model version. */
+export interface NightSummariesTable {
+  recording_id: string;
+  model_version: string;
+  night_date: ColumnType<string, string, string>;
+  device_id: string;
+  labels: string[];
+  tib_min: number;
+  unscored_min: number;
+  tst_min: number;
+  waso_min: number;
+  sol_min: number | null;
+  se_pct: number | null;
+  rem_latency_min: number | null;
+  stage_minutes: ColumnType<Record<string, number>, string, string>;
+  summary: ColumnType<unknown, string, string>;
+  computed_at: Generated<Date>;
+}
+
 export interface ApiKeysTable {
   id: Generated<string>;
   tenant: string;
@@ -176,6 +216,8 @@ export interface Database {
   night_scoring: NightScoringTable;
   night_scores: NightScoresTable;
   audit_events: AuditEventsTable;
+  recording_nights: RecordingNightsTable;
+  night_summaries: NightSummariesTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

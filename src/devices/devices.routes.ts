@@ -1,22 +1,19 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import type { DeviceRow } from '../db/database.js';
 import { notFound } from '../errors/app-error.js';
+import { decodeKeyset, encodeKeyset } from '../http/keyset-cursor.js';
+import { parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { parseUuid } from '../http/params.js';
-import { findDevice, upsertDevice } from './devices.repository.js';
+import { findDevice, listDevices, updateDevice, upsertDevice } from './devices.repository.js';
+import { requireDevice } from './devices.service.js';
+import { CreateDeviceBody, ListDevicesQuery, PatchDeviceBody, type Device } from './devices.schemas.js';
 import { jsonBody } from '../http/json-body.js';
 
-export const CreateDeviceBody = z.strictObject({
-  external_id: z.string().trim().min(1).max(200),
-  name: z.string().max(200).nullish(),
-  model: z.string().max(200).nullish(),
-  firmware: z.string().max(200).nullish(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
+export { CreateDeviceBody } from './devices.schemas.js';
 
-export function toDeviceResource(row: DeviceRow) {
+export function toDeviceResource(row: DeviceRow): Device {
   return {
     id: row.id,
     external_id: row.external_id,
@@ -24,9 +21,12 @@ export function toDeviceResource(row: DeviceRow) {
     model: row.model,
     firmware: row.firmware,
     metadata: row.metadata,
+    timezone: row.timezone,
     created_at: row.created_at.toISOString(),
   };
 }
+
+const deviceNotFound = (id: string) => notFound('device_not_found', `device ${id} does not exist`, { device_id: id });
 
 export function devicesRouter(ctx: AppContext): Router {
   const router = Router();
@@ -35,10 +35,26 @@ export function devicesRouter(ctx: AppContext): Router {
     const { row, created } = await upsertDevice(ctx.db, req.auth.tenant, body);
     res.status(created ? 201 : 200).json(toDeviceResource(row));
   });
+  router.get('/v1/devices', async (req, res) => {
+    const query = parseQuery(ListDevicesQuery, req.query);
+    const after = query.cursor === undefined ? null : decodeKeyset(query.cursor);
+    const rows = await listDevices(ctx.db, req.auth.tenant, query.limit + 1, after);
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({ items: page.map((row) => toDeviceResource(row)), next_cursor: rows.length > query.limit && last ? encodeKeyset({ micros: last.keyset_micros, id: last.id }) : null });
+  });
   router.get('/v1/devices/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'device_not_found', 'device');
     const row = await findDevice(ctx.db, id, req.auth.tenant);
-    if (!row) throw notFound('device_not_found', `device ${id} does not exist`, { device_id: id });
+    if (!row) throw deviceNotFound(id);
+    res.json(toDeviceResource(row));
+  });
+  router.patch('/v1/devices/:id', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
+    // The device first: another tenant's id answers 404 whatever the body.
+    const device = await requireDevice(ctx, req.params.id, req.auth.tenant);
+    const body = validate(PatchDeviceBody, requireObjectBody(req.body), 'device changes');
+    const row = await updateDevice(ctx.db, device.id, req.auth.tenant, body);
+    if (!row) throw deviceNotFound(device.id);
     res.json(toDeviceResource(row));
   });
   return router;

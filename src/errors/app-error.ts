@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'job_already_finished',
   'epoch_index_out_of_range',
   'started_at_out_of_range',
+  'recording_closed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

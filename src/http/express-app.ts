@@ -7,6 +7,9 @@ import { jobsRouter } from '../jobs/jobs.routes.js';
 import { modelsRouter } from '../models/models.routes.js';
 import { predictionsRouter } from '../predictions/predictions.routes.js';
 import { recordingsRouter } from '../recordings/recordings.routes.js';
+import { recordingsListRouter } from '../recordings/recordings-list.routes.js';
+import { closeRouter } from '../nights/close.routes.js';
+import { nightsRouter } from '../nights/nights.routes.js';
 import { rescoreRouter } from '../rescore/rescore.routes.js';
 import { evaluationRouter } from '../evaluation/evaluation.routes.js';
 import { labelsRouter } from '../labels/labels.routes.js';
@@ -45,7 +48,7 @@ export function createExpressApp(ctx: AppContext): Express {
   app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, guards, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
   app.use(BULL_BOARD_PATH, bullBoardHandler(ctx.queues));
   // Bodies are parsed by the routes that take one (http/json-body.ts), never in front of every path.
-  const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
+  const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, recordingsListRouter, closeRouter, nightsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
   for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));

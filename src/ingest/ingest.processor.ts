@@ -11,6 +11,7 @@ import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, reque
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 import { epochWindow } from '../recordings/epoch-window.js';
+import { refreshNightAfterIngest } from '../nights/night-store.js';
 
 export interface IngestResult {
   accepted: number;
@@ -71,6 +72,8 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
       predicted = await upsertPredictions(trx, recording, selectRows(usable, indices, scores, inserted), false);
       await markNightScored(trx, recording.id, usable.version);
     }
+    // Epochs accepted before a close and stored after it: the closed night is measured again.
+    if (inserted.length > 0) await refreshNightAfterIngest(trx, recording.id, predicted > 0 ? usable : null);
     const outcome: IngestResult = {
       accepted: indices.length,
       inserted: inserted.length,
@@ -110,6 +113,7 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       const all = Array.from(indices);
       const predicted = await upsertPredictions(trx, recording, selectRows(model, indices, scores, all), false);
       await markNightScored(trx, recording.id, model.version);
+      await refreshNightAfterIngest(trx, recording.id, model);
       await recordNightScoring(trx, recording.id, indices.length, false);
       const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
       await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
@@ -123,6 +127,7 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
       return { outcome, generation: null, written: 0 };
     }
+    if (inserted.length > 0) await refreshNightAfterIngest(trx, recording.id, null);
     const generation = await requestNightScoring(trx, recording.id);
     await trx
       .updateTable('jobs')

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Scope } from '../auth/scopes.js';
 
 export interface RouteDoc {
-  readonly method: 'get' | 'post' | 'put' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path template, e.g. `/v1/recordings/{id}`. */
   readonly path: string;
   readonly summary: string;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { AuditQuery } from '../audit/audit.routes.js';
 import { CreateApiKeyBody, ListApiKeysQuery } from '../auth/api-keys.routes.js';
-import { CreateDeviceBody } from '../devices/devices.routes.js';
+import { CreateDeviceBody, Device, DevicePage, ListDevicesQuery, PatchDeviceBody } from '../devices/devices.schemas.js';
+import { NightsQuery, NightsResponse, SegmentsQuery, SegmentsResponse, TrendsQuery, TrendsResponse } from '../nights/nights.schemas.js';
+import { ListRecordingsQuery, RecordingPage, RecordingWithNight } from '../recordings/recordings.schemas.js';
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
 import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
 import { IngestBody } from '../ingest/ingest.schemas.js';
@@ -15,7 +17,7 @@ import { HypnogramQuery } from '../summary/hypnogram.service.js';
 import type { RouteDoc } from './openapi.document.js';
 
 const ok = (description: string, status = 200, contentType?: string) => ({ status, description, ...(contentType ? { contentType } : {}) });
-const json = (description: string, schema: z.ZodType) => ({ status: 200, description, schema });
+const json = (description: string, schema: z.ZodType, status = 200) => ({ status, description, schema });
 
 /** Every route the app serves, described from the schemas that validate it (a test keeps this complete). */
 export const ROUTES: readonly RouteDoc[] = [
@@ -24,10 +26,17 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (token when METRICS_TOKEN is set)', tag: 'operations', scope: null, success: ok('metrics', 200, 'text/plain'), errors: [401] },
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'operations', scope: null, success: ok('OpenAPI 3.1') },
   { method: 'get', path: '/docs', summary: 'Browsable API description', tag: 'operations', scope: null, success: ok('HTML', 200, 'text/html') },
-  { method: 'post', path: '/v1/devices', summary: 'Create a device (200 with the existing one for a known external_id)', tag: 'devices', scope: 'ingest', body: CreateDeviceBody, success: ok('created', 201), errors: [400, 422] },
-  { method: 'get', path: '/v1/devices/{id}', summary: 'A device', tag: 'devices', scope: 'read', success: ok('the device'), errors: [404] },
+  { method: 'post', path: '/v1/devices', summary: 'Create a device (200 with the existing one for a known external_id)', tag: 'devices', scope: 'ingest', body: CreateDeviceBody, success: json('created', Device, 201), errors: [400, 422] },
+  { method: 'get', path: '/v1/devices', summary: "The tenant's devices, oldest first, paged", tag: 'devices', scope: 'read', query: ListDevicesQuery, success: json('a page of devices', DevicePage), errors: [400] },
+  { method: 'get', path: '/v1/devices/{id}', summary: 'A device', tag: 'devices', scope: 'read', success: json('the device', Device), errors: [404] },
+  { method: 'patch', path: '/v1/devices/{id}', summary: "Change a device's name, firmware or time zone", tag: 'devices', scope: 'ingest', body: PatchDeviceBody, success: json('the device', Device), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/devices/{id}/nights', summary: "A device's nights in a range of local dates, with quality and one version's summary", tag: 'nights', scope: 'read', query: NightsQuery, success: json('nights', NightsResponse), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/devices/{id}/trends', summary: "Per local date, the main sleep's figures and rolling means over the window before it", tag: 'nights', scope: 'read', query: TrendsQuery, success: json('trends', TrendsResponse), errors: [400, 404, 422] },
   { method: 'post', path: '/v1/recordings', summary: 'Create a recording', tag: 'recordings', scope: 'ingest', body: CreateRecordingBody, success: ok('created', 201), errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/recordings', summary: "The tenant's recordings (of a device) with started_at in [from, to), newest first, paged", tag: 'recordings', scope: 'read', query: ListRecordingsQuery, success: json('a page of recordings', RecordingPage), errors: [400, 404] },
   { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording with epoch count and index bounds', tag: 'recordings', scope: 'read', success: ok('the recording'), errors: [404] },
+  { method: 'post', path: '/v1/recordings/{id}:close', summary: 'Close a recording (safe to repeat): its night is dated and stored; later ingests answer 409', tag: 'nights', scope: 'ingest', success: json('the closed recording', RecordingWithNight), errors: [404] },
+  { method: 'get', path: '/v1/recordings/{id}/segments', summary: 'The hypnogram as runs of one stage, short wakes folded and listed (Fitbit levels.data / shortData)', tag: 'nights', scope: 'read', query: SegmentsQuery, success: json('segments', SegmentsResponse), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings/{id}/epochs', summary: 'Stored epochs in [from, to), paged', tag: 'recordings', scope: 'read', query: ListEpochsQuery, success: ok('a page of epochs'), errors: [400, 404] },
   { method: 'post', path: '/v1/epochs:ingest', summary: 'Accept epochs (list or packed form) for asynchronous storage and scoring', tag: 'ingest', scope: 'ingest', body: IngestBody, success: ok('accepted', 202), errors: [400, 404, 409, 413, 422] },
   { method: 'get', path: '/v1/jobs/{id}', summary: 'Poll a job', tag: 'jobs', scope: 'read', success: ok('the job'), errors: [404] },

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import { loadStoredNight, type RecordingClock, type StoredNight } from '../epochs/epochs.repository.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { scoreEpochs } from '../models/model-scoring.js';
+import { refreshScoredNight } from '../nights/night-store.js';
 import { yieldToLoop } from '../queues/yield.js';
 import { epochWindow, startingAt } from '../recordings/epoch-window.js';
 import { markNightScored, replacePredictions } from './predictions.repository.js';
@@ -63,6 +64,8 @@ export async function scoreRecording(
     }
   }
   await markNightScored(db, recording.id, model.version);
+  // A closed night's stored summary of this version follows its predictions, in this transaction.
+  await refreshScoredNight(db, recording.id, model);
   return { epochs, written };
 }
 

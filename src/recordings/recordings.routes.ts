@@ -9,6 +9,7 @@ import { requireObjectBody, validate } from '../http/validate.js';
 import { findDevice } from '../devices/devices.repository.js';
 import { listEpochs } from '../epochs/epochs.repository.js';
 import { PageCursor, pageStart, toPage } from '../http/paging.js';
+import { recordingNightInfo } from '../nights/recording-night-info.js';
 import { epochStats, insertRecording } from './recordings.repository.js';
 import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
@@ -40,6 +41,7 @@ export function toRecordingResource(row: RecordingRow) {
     epoch_seconds: row.epoch_seconds,
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
+    closed_at: row.closed_at?.toISOString() ?? null,
   };
 }
 
@@ -78,7 +80,8 @@ export function recordingsRouter(ctx: AppContext): Router {
 
   router.get('/v1/recordings/:id', async (req, res) => {
     const row = await requireRecording(ctx, req.params.id, req.auth.tenant);
-    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, epochWindow(row, ctx.config.MAX_RECORDING_EPOCHS))) });
+    const night = (await recordingNightInfo(ctx.db, [row])).get(row.id)!;
+    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, epochWindow(row, ctx.config.MAX_RECORDING_EPOCHS))), ended_at: night.ended_at, date: night.date });
   });
 
   router.get('/v1/recordings/:id/epochs', async (req, res) => {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { inWindow, type EpochWindow } from '../recordings/epoch-window.js';
 
@@ -8,7 +8,7 @@ export interface EpochSpan {
 }
 
 /** First and last stored epoch index of a recording inside the window; null when none. */
-export async function storedEpochSpan(db: Kysely<Database>, window: EpochWindow): Promise<EpochSpan | null> {
+export async function storedEpochSpan(db: Kysely<Database> | Transaction<Database>, window: EpochWindow): Promise<EpochSpan | null> {
   const row = await db
     .selectFrom('epochs')
     .select([sql<number | null>`min(epoch_index)`.as('first'), sql<number | null>`max(epoch_index)`.as('last')])

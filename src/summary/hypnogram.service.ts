@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
-import type { RecordingRow } from '../db/database.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, RecordingRow } from '../db/database.js';
+import type { RecordingClock } from '../epochs/epochs.repository.js';
 import { conflict } from '../errors/app-error.js';
 import { IsoTimestamp } from '../http/query.js';
 import type { LoadedModel } from '../models/model-loader.js';
@@ -9,6 +11,8 @@ import { epochWindow } from '../recordings/epoch-window.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { storedEpochSpan } from './hypnogram.repository.js';
 import { UNSCORED } from './sleep-statistics.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
 
 /** Query of every view of one night's hypnogram: summary, SVG and report page. */
 export const HypnogramQuery = z.strictObject({
@@ -20,8 +24,8 @@ export type HypnogramQuery = z.infer<typeof HypnogramQuery>;
 
 /** A model version's predicted stages from the first to the last stored epoch of a range. */
 export interface Hypnogram {
-  readonly recording: RecordingRow;
-  readonly model: LoadedModel;
+  readonly recording: RecordingClock;
+  readonly model: NightModel;
   readonly firstIndex: number;
   readonly lastIndex: number;
   /** One class index per epoch slot firstIndex..lastIndex, UNSCORED where nothing was predicted. */
@@ -30,7 +34,10 @@ export interface Hypnogram {
   readonly confidence: Float32Array;
 }
 
-export async function loadHypnogram(ctx: AppContext, recording: RecordingRow, query: HypnogramQuery): Promise<Hypnogram> {
+/** What a hypnogram needs of a model version: its name and its classes. */
+export type NightModel = Pick<LoadedModel, 'version' | 'labels'>;
+
+export async function loadHypnogram(ctx: AppContext, recording: RecordingRow, query: HypnogramQuery): Promise<Hypnogram & { readonly model: LoadedModel }> {
   const model = ctx.registry.resolve(query.model_version);
   const started = new Date(recording.started_at);
   const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
@@ -40,13 +47,30 @@ export async function loadHypnogram(ctx: AppContext, recording: RecordingRow, qu
     from: epochTime(started, recording.epoch_seconds, range.fromIndex),
     to: range.toIndex === null ? null : epochTime(started, recording.epoch_seconds, range.toIndex),
   };
-  const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
-  const span = await storedEpochSpan(ctx.db, epochWindow(recording, recordingEpochs, range));
-  if (!span) throw conflict('no_predictions', `recording ${recording.id} has no stored epochs in the requested range`, details);
-  const rows = await listPredictions(ctx.db, epochWindow(recording, recordingEpochs, { fromIndex: span.first, toIndex: span.last + 1 }), model.version);
-  if (rows.length === 0) {
+  const read = await readHypnogram(ctx.db, recording, model, ctx.config.MAX_RECORDING_EPOCHS, range);
+  if (read === 'no_epochs') throw conflict('no_predictions', `recording ${recording.id} has no stored epochs in the requested range`, details);
+  if (read === 'no_predictions') {
     throw conflict('no_predictions', `recording ${recording.id} has no predictions of model ${model.version} in the requested range; POST /v1/predict {"recording_id", "model_version"} scores it`, details);
   }
+  return { ...read, model };
+}
+
+/**
+ * The hypnogram of a version over the stored epochs of [fromIndex, toIndex), or why there is none.
+ * Takes `db` (or a transaction) so stored night summaries are computed by the same code as the
+ * summary endpoint, inside the transaction that wrote the predictions.
+ */
+export async function readHypnogram(
+  db: Db,
+  recording: RecordingClock,
+  model: NightModel,
+  recordingEpochs: number,
+  range: { fromIndex: number; toIndex: number | null } = { fromIndex: 0, toIndex: null },
+): Promise<Hypnogram | 'no_epochs' | 'no_predictions'> {
+  const span = await storedEpochSpan(db, epochWindow(recording, recordingEpochs, range));
+  if (!span) return 'no_epochs';
+  const rows = await listPredictions(db, epochWindow(recording, recordingEpochs, { fromIndex: span.first, toIndex: span.last + 1 }), model.version);
+  if (rows.length === 0) return 'no_predictions';
   const slots = span.last - span.first + 1;
   const classes = new Int16Array(slots).fill(UNSCORED);
   const confidence = new Float32Array(slots).fill(Number.NaN);

@@ -80,6 +80,22 @@ describe('the OpenAPI document', () => {
     expect(model.properties.per_recording.items.required).toContain('night_difference');
   });
 
+  it('describes the nights, trends, segments and listing responses', async () => {
+    const doc = (await request(api.baseUrl, 'GET', '/openapi.json')).body;
+    const schema = (path: string, method = 'get') => doc.paths[path][method].responses['200'].content['application/json'].schema;
+    const night = schema('/v1/devices/{id}/nights').properties.items.items;
+    expect(night.required).toEqual(expect.arrayContaining(['date', 'recording_id', 'is_main_sleep', 'start', 'end', 'model_version', 'quality', 'summary']));
+    expect(night.properties.quality.properties.code.enum).toEqual(['ok', 'not_scored', 'too_short', 'gappy', 'no_sleep']);
+    const trend = schema('/v1/devices/{id}/trends').properties.items.items;
+    expect(Object.keys(trend.properties)).toEqual(['date', 'recording_id', 'quality', 'tst_min', 'se_pct', 'waso_min', 'sol_min', 'rem_latency_min', 'minutes', 'window']);
+    expect(Object.keys(schema('/v1/recordings/{id}/segments').properties)).toEqual(expect.arrayContaining(['segments', 'short_wakes']));
+    expect(schema('/v1/recordings/{id}:close', 'post').properties.date.anyOf).toBeDefined();
+    expect(schema('/v1/recordings').properties.items.items.required).toEqual(expect.arrayContaining(['epoch_count', 'ended_at', 'date', 'closed_at']));
+    expect(Object.keys(schema('/v1/devices/{id}', 'patch').properties)).toContain('timezone');
+    const trendsParams = doc.paths['/v1/devices/{id}/trends'].get.parameters.map((p: { name: string }) => p.name);
+    expect(trendsParams).toEqual(['id', 'from', 'to', 'model_version', 'window']);
+  });
+
   it('serves a browsable page listing every path', async () => {
     const page = await request(api.baseUrl, 'GET', '/docs', undefined, { authorization: '' });
     expect(page.status).toBe(200);

@@ -8,6 +8,10 @@ import { upsertDevice } from '../../src/devices/devices.repository.js';
 import { insertEpochs, type RecordingClock } from '../../src/epochs/epochs.repository.js';
 import { upsertPredictions } from '../../src/predictions/predictions.repository.js';
 import { insertRecording } from '../../src/recordings/recordings.repository.js';
+import { listStoredNights, mainNightDays, mainNightDaysQuery } from '../../src/nights/nights.repository.js';
+import { refreshNightAfterIngest } from '../../src/nights/night-store.js';
+import { closeRecording } from '../../src/nights/recording-close.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 import { startTimescalePglite, timescalePgliteUnavailable, type TimescalePglite } from '../helpers/timescale-pglite.js';
 
 // Our migrations against a real TimescaleDB engine (2.23 in a PGlite/PostgreSQL 17 WASM build), reached
@@ -40,6 +44,59 @@ async function chunks(db: Kysely<Database>, table: string) {
     SELECT chunk_name, is_compressed, (range_end - range_start) = INTERVAL '7 days' AS seven_days
     FROM timescaledb_information.chunks WHERE hypertable_name = ${table} ORDER BY range_start`.execute(db);
   return result.rows;
+}
+
+const NIGHT_MODEL = { version: 'm1', labels: ['W', 'S'] };
+
+/** 120 epochs from `startedAt` with predictions of NIGHT_MODEL: awake 10 minutes, then asleep. */
+async function storedNight(db: Kysely<Database>, deviceId: string, startedAt: string, from = 0, to = EPOCHS): Promise<RecordingClock> {
+  const recording = await insertRecording(db, { device_id: deviceId, started_at: startedAt, feature_schema_version: 'test-v1', tenant: 'default', epoch_seconds: 30, metadata: {} });
+  await addEpochs(db, recording, from, to);
+  return recording;
+}
+
+async function addEpochs(db: Kysely<Database>, recording: RecordingClock, from: number, to: number): Promise<void> {
+  const indices = range(from, to);
+  await insertEpochs(db, recording, indices, featuresFor(indices), N_FEATURES);
+  const classes = Uint8Array.from(indices, (i) => (i < 20 || i % 37 === 0 ? 0 : 1));
+  const probabilities = Float32Array.from({ length: indices.length * 2 }, (_, k) => (k % 2 === classes[k >> 1]! ? 0.8 : 0.2));
+  await upsertPredictions(db, recording, { modelVersion: 'm1', labels: NIGHT_MODEL.labels, indices, probabilities, classes }, true);
+}
+
+/**
+ * The same nights, closed through the service code, on one database: four main nights in several
+ * 30-day chunks (one of them gappy), a nap, and a night whose date moves into the next chunk when
+ * a late upload lands after its close. Returns the reads with ids replaced by names.
+ */
+async function seedNights(db: Kysely<Database>) {
+  const { row: device } = await upsertDevice(db, 'default', { external_id: 'nights' });
+  const names = new Map<string, string>();
+  const close = async (name: string, r: RecordingClock) => {
+    names.set(r.id, name);
+    expect((await closeRecording(db, () => [NIGHT_MODEL], r.id))?.closedNow).toBe(true);
+  };
+  await close('december', await storedNight(db, device.id, '2025-12-19T23:00:00Z'));
+  // 30-day chunks start at 1970-01-01 + 30k days, one of them on 2026-01-07: this night ends at
+  // 23:30 on the 6th, and a late upload moves its end, and its date, to the 7th.
+  const moving = await storedNight(db, device.id, '2026-01-06T23:00:00Z', 0, 60);
+  await close('moving', moving);
+  await addEpochs(db, moving, 60, EPOCHS);
+  await db.transaction().execute((trx) => refreshNightAfterIngest(trx, moving.id, NIGHT_MODEL));
+  await close('february', await storedNight(db, device.id, '2026-02-15T00:00:00Z'));
+  await close('nap', await storedNight(db, device.id, '2026-02-15T13:00:00Z', 0, 40));
+  const gappy = await storedNight(db, device.id, '2026-03-20T00:00:00Z', 0, 30);
+  await addEpochs(db, gappy, 90, EPOCHS);
+  await close('gappy', gappy);
+  const name = (id: string | null) => (id === null ? null : (names.get(id) ?? id));
+  const named = <T extends { recording_id: string | null; summary?: unknown }>(rows: T[]) =>
+    rows.map((r) => ({ ...r, recording_id: name(r.recording_id), ...(r.summary ? { summary: { ...(r.summary as object), recording_id: name((r.summary as { recording_id: string }).recording_id) } } : {}) }));
+  return {
+    deviceId: device.id,
+    answers: {
+      nights: named(await listStoredNights(db, device.id, 'm1', '2025-12-01', '2026-04-01')),
+      days: named(await mainNightDays(db, device.id, 'm1', '2025-12-15', '2026-03-25')).filter((d) => d.recording_id !== null),
+    },
+  };
 }
 
 describe.skipIf(unavailable !== null)(title, () => {
@@ -78,16 +135,17 @@ describe.skipIf(unavailable !== null)(title, () => {
     expect(rows).toHaveLength(1);
   });
 
-  it('makes epochs, labels and predictions hypertables on ts with 7-day chunks, and nothing else', async () => {
+  it('makes epochs, labels and predictions hypertables on ts with 7-day chunks, night_summaries one on its date with 30-day chunks, and nothing else', async () => {
     const { rows } = await sql`
-      SELECT h.hypertable_name, d.column_name, d.dimension_type, d.time_interval = INTERVAL '7 days' AS seven_days
+      SELECT h.hypertable_name, d.column_name, d.dimension_type, extract(day FROM d.time_interval)::int AS days
       FROM timescaledb_information.hypertables h
       JOIN timescaledb_information.dimensions d USING (hypertable_schema, hypertable_name)
       ORDER BY h.hypertable_name, d.dimension_number`.execute(handle.db);
     expect(rows).toEqual([
-      { hypertable_name: 'epochs', column_name: 'ts', dimension_type: 'Time', seven_days: true },
-      { hypertable_name: 'labels', column_name: 'ts', dimension_type: 'Time', seven_days: true },
-      { hypertable_name: 'predictions', column_name: 'ts', dimension_type: 'Time', seven_days: true },
+      { hypertable_name: 'epochs', column_name: 'ts', dimension_type: 'Time', days: 7 },
+      { hypertable_name: 'labels', column_name: 'ts', dimension_type: 'Time', days: 7 },
+      { hypertable_name: 'night_summaries', column_name: 'night_date', dimension_type: 'Time', days: 30 },
+      { hypertable_name: 'predictions', column_name: 'ts', dimension_type: 'Time', days: 7 },
     ]);
   });
 
@@ -170,6 +228,38 @@ describe.skipIf(unavailable !== null)(title, () => {
     const { rows: left } = await sql<{ recording_id: string; n: number }>`
       SELECT recording_id, count(*)::int AS n FROM epochs GROUP BY recording_id`.execute(db);
     expect(left).toEqual([{ recording_id: recent.id, n: EPOCHS + 10 }]);
+  });
+
+  // After the tests above, which count every row of their tables.
+  it('stores nights in the night_summaries hypertable and answers nights and trends reads as plain PostgreSQL does', async () => {
+    const plain = await createTestDatabase();
+    const plainHandle = createDb(plain.url, 1);
+    try {
+      const onTimescale = await seedNights(handle.db);
+      const onPlain = await seedNights(plainHandle.db);
+      expect(onTimescale.answers).toEqual(onPlain.answers);
+      // The answers are not empty: four nights, three of them main sleeps with the version's figures.
+      expect(onTimescale.answers.nights).toHaveLength(5);
+      expect(onTimescale.answers.nights.map((n) => [n.recording_id, n.night_date, n.is_main_sleep])).toEqual([
+        ['december', '2025-12-20', true],
+        ['moving', '2026-01-07', true],
+        ['february', '2026-02-15', true],
+        ['nap', '2026-02-15', false],
+        ['gappy', '2026-03-20', true],
+      ]);
+      const moved = await handle.db.selectFrom('night_summaries').select('night_date').where('tib_min', '=', 60).where('night_date', '>=', '2026-01-01').where('night_date', '<', '2026-02-01').execute();
+      expect(moved).toEqual([{ night_date: '2026-01-07' }]);
+      expect(onTimescale.answers.days.filter((d) => d.tst_min !== null)).toHaveLength(4);
+      // Nights of 20 December to 20 March lie in several chunks; the read of a fortnight scans one.
+      const { rows: chunkRows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM show_chunks('night_summaries')`.execute(handle.db);
+      expect(chunkRows[0]!.n).toBeGreaterThanOrEqual(4);
+      const plan = await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${mainNightDaysQuery(onTimescale.deviceId, 'm1', '2026-02-10', '2026-02-24')}`.execute(handle.db);
+      const scanned = new Set(plan.rows.map((r) => r['QUERY PLAN']).join('\n').match(/_hyper_\d+_\d+_chunk/g) ?? []);
+      expect(scanned.size).toBe(1);
+    } finally {
+      await plainHandle.db.destroy();
+      await plain.drop();
+    }
   });
 
   it('migrates all the way down, dropping the hypertables with their chunks and jobs', async () => {
