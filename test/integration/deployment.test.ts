@@ -11,7 +11,7 @@ import { createRecording, ingestPacked } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { startRedis } from '../helpers/processes.js';
 import { REPO_ROOT, TEST_SERVER_URL, databaseUrl, uniqueName } from '../helpers/services.js';
-import { loadNight } from '../helpers/sleep-data.js';
+import { syntheticNights } from '../helpers/synthetic-night.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { createTestEnv, startTestApp, type TestEnv } from '../helpers/test-app.js';
 
@@ -182,9 +182,9 @@ describe('the database role of ops/db/init: the app migrates and runs as a non-s
   it('serves and scores a night connected as that role', async () => {
     const app = await startTestApp(testEnv, { env: { DATABASE_URL: roleUrl } });
     try {
-      const night = loadNight('759667');
+      const [night] = syntheticNights(1);
       const rec = await createRecording(app.baseUrl);
-      const job = await ingestPacked(app.baseUrl, rec.id, 0, night.features.slice(0, 200));
+      const job = await ingestPacked(app.baseUrl, rec.id, 0, night!.features.slice(0, 200));
       expect(job.result).toMatchObject({ inserted: 200, predicted: 200 });
       expect((await request(app.baseUrl, 'GET', `/v1/recordings/${rec.id}/predictions`)).body.items).toHaveLength(200);
     } finally {
@@ -206,7 +206,7 @@ describe('a Redis that wants a password, carried by REDIS_URL', () => {
       try {
         expect((await request(app.baseUrl, 'GET', '/readyz')).status).toBe(200);
         const rec = await createRecording(app.baseUrl);
-        const job = await ingestPacked(app.baseUrl, rec.id, 0, loadNight('759667').features.slice(0, 50));
+        const job = await ingestPacked(app.baseUrl, rec.id, 0, syntheticNights(1)[0]!.features.slice(0, 50));
         expect(job.result).toMatchObject({ inserted: 50, predicted: 50 });
       } finally {
         await app.stop();
