@@ -10,6 +10,7 @@ import { answerClientErrorsAsJson } from './http/client-error.js';
 import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
 import { IdleCloser } from './nights/idle-closer.js';
+import { processErase } from './erase/erase.processor.js';
 import { processIngest } from './ingest/ingest.processor.js';
 import { nightScoringFinalFailure, processNightScoring } from './night-scoring/night-scoring.processor.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -98,6 +99,8 @@ export class App {
       this.workers = [createWorker(ctx, 'ingest', (c, id, log) => processIngest(c, id, log), concurrency), createWorker(ctx, 'predict', (c, id) => processPredict(c, id), concurrency)];
       this.workers.push(createWorker(ctx, 'rescore', processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
       this.workers.push(createWorker(ctx, 'night', (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
+      // One erase at a time per process: erasing is background housekeeping, not latency-bound.
+      this.workers.push(createWorker(ctx, 'erase', (c, id, log) => processErase(c, id, log), 1));
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();

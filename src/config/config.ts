@@ -105,6 +105,8 @@ const ConfigFields = z.object({
   // Open (not yet closed) recordings of a device that the nights and trends endpoints summarise on
   // the fly per request, the newest first.
   NIGHTS_OPEN_LIMIT: intIn(0, 100, 8),
+  // Erase: rows per bounded statement (epoch indices for epochs, predictions and labels).
+  ERASE_BATCH_ROWS: intIn(1, 100_000, 5000),
   RESCORE_CRON: z
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')

@@ -202,6 +202,15 @@ export interface AuditEventsTable {
   details: Json;
 }
 
+/** The subject of a running erase (deleted with the subject when the erase completes). */
+export interface ErasuresTable {
+  job_id: string;
+  tenant: string;
+  subject_kind: 'device' | 'recording';
+  subject_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   devices: DevicesTable;
   recordings: RecordingsTable;
@@ -218,6 +227,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   recording_nights: RecordingNightsTable;
   night_summaries: NightSummariesTable;
+  erasures: ErasuresTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

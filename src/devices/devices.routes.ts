@@ -9,6 +9,7 @@ import { parseUuid } from '../http/params.js';
 import { findDevice, listDevices, updateDevice, upsertDevice } from './devices.repository.js';
 import { requireDevice } from './devices.service.js';
 import { CreateDeviceBody, ListDevicesQuery, PatchDeviceBody, type Device } from './devices.schemas.js';
+import { requireNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 export { CreateDeviceBody } from './devices.schemas.js';
@@ -53,6 +54,7 @@ export function devicesRouter(ctx: AppContext): Router {
     // The device first: another tenant's id answers 404 whatever the body.
     const device = await requireDevice(ctx, req.params.id, req.auth.tenant);
     const body = validate(PatchDeviceBody, requireObjectBody(req.body), 'device changes');
+    await requireNotErasing(ctx, [device.id]);
     const row = await updateDevice(ctx.db, device.id, req.auth.tenant, body);
     if (!row) throw deviceNotFound(device.id);
     res.json(toDeviceResource(row));

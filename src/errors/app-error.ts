@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'epoch_index_out_of_range',
   'started_at_out_of_range',
   'recording_closed',
+  'being_erased',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

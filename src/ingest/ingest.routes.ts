@@ -8,6 +8,7 @@ import { requireObjectBody } from '../http/validate.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
 import { acceptIngest } from './ingest.service.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 export function ingestRouter(ctx: AppContext): Router {
@@ -31,6 +32,7 @@ export function ingestRouter(ctx: AppContext): Router {
     if ('packed' in envelope) requireSpanWithin(envelope.start_index, 1, recordingEpochs);
     else requireIndicesWithin(envelope.epochs.map((e) => e.epoch_index), recordingEpochs);
     const recording = await requireRecording(ctx, envelope.recording_id, req.auth.tenant);
+    await requireRecordingNotErasing(ctx, recording.id);
     if (recording.closed_at) throw conflict('recording_closed', `recording ${recording.id} was closed at ${recording.closed_at.toISOString()}; send a new night to a new recording`, { recording_id: recording.id, closed_at: recording.closed_at.toISOString() });
     if (envelope.feature_schema_version !== recording.feature_schema_version) {
       throw conflict('feature_schema_mismatch', `recording ${recording.id} uses feature schema ${recording.feature_schema_version}, not ${envelope.feature_schema_version}`, {

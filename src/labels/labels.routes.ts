@@ -12,6 +12,7 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { checkLabels, PutLabelsBody } from './labels.input.js';
 import { countLabels, listLabels, upsertLabels } from './labels.repository.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 export const ListLabelsQuery = z.strictObject({
@@ -34,6 +35,7 @@ export function labelsRouter(ctx: AppContext): Router {
     const body = validate(PutLabelsBody, raw, 'labels');
     requireIndicesWithin(body.labels.map((l) => l.epoch_index), ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
+    await requireRecordingNotErasing(ctx, recording.id);
     const whole = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS);
     const rows = checkLabels(body.labels, (await epochStats(ctx.db, whole)).last_epoch_index);
     const written = await upsertLabels(ctx.db, recording, rows);

@@ -4,6 +4,7 @@ import { notFound } from '../errors/app-error.js';
 import { parseUuid } from '../http/params.js';
 import { toRecordingWithNight } from '../recordings/recordings-list.routes.js';
 import { recordingNightInfo } from './recording-night-info.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { closeRecording, modelsOfSchema } from './recording-close.js';
 
 export function closeRouter(ctx: AppContext): Router {
@@ -13,6 +14,7 @@ export function closeRouter(ctx: AppContext): Router {
   router.post('/v1/recordings/:id\\:close', async (req, res) => {
     // Express's types read `:id\\:close` as one parameter name; at run time it is `id`.
     const id = parseUuid((req.params as Record<string, string>)['id'], 'recording_not_found', 'recording');
+    await requireRecordingNotErasing(ctx, id);
     const outcome = await closeRecording(ctx.db, modelsOfSchema(ctx.registry), id, { tenant: req.auth.tenant });
     if (!outcome) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
     const night = (await recordingNightInfo(ctx.db, [outcome.recording])).get(id)!;

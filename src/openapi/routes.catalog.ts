@@ -7,6 +7,7 @@ import { ListRecordingsQuery, RecordingPage, RecordingWithNight } from '../recor
 import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
 import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
 import { IngestBody } from '../ingest/ingest.schemas.js';
+import { EraseAccepted } from '../erase/erase.schemas.js';
 import { ListLabelsQuery } from '../labels/labels.routes.js';
 import { PutLabelsBody } from '../labels/labels.input.js';
 import { ReloadBody } from '../models/models.routes.js';
@@ -29,13 +30,15 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'post', path: '/v1/devices', summary: 'Create a device (200 with the existing one for a known external_id)', tag: 'devices', scope: 'ingest', body: CreateDeviceBody, success: json('created', Device, 201), errors: [400, 422] },
   { method: 'get', path: '/v1/devices', summary: "The tenant's devices, oldest first, paged", tag: 'devices', scope: 'read', query: ListDevicesQuery, success: json('a page of devices', DevicePage), errors: [400] },
   { method: 'get', path: '/v1/devices/{id}', summary: 'A device', tag: 'devices', scope: 'read', success: json('the device', Device), errors: [404] },
-  { method: 'patch', path: '/v1/devices/{id}', summary: "Change a device's name, firmware or time zone", tag: 'devices', scope: 'ingest', body: PatchDeviceBody, success: json('the device', Device), errors: [400, 404, 422] },
+  { method: 'patch', path: '/v1/devices/{id}', summary: "Change a device's name, firmware or time zone", tag: 'devices', scope: 'ingest', body: PatchDeviceBody, success: json('the device', Device), errors: [400, 404, 409, 422] },
+  { method: 'delete', path: '/v1/devices/{id}', summary: 'Erase a device and everything of it (202 with an erase job; writes into it answer 409 being_erased meanwhile)', tag: 'your users\' data', scope: 'admin', success: json('erase accepted (or the running one)', EraseAccepted, 202), errors: [404] },
   { method: 'get', path: '/v1/devices/{id}/nights', summary: "A device's nights in a range of local dates, with quality and one version's summary", tag: 'nights', scope: 'read', query: NightsQuery, success: json('nights', NightsResponse), errors: [400, 404, 422] },
   { method: 'get', path: '/v1/devices/{id}/trends', summary: "Per local date, the main sleep's figures and rolling means over the window before it", tag: 'nights', scope: 'read', query: TrendsQuery, success: json('trends', TrendsResponse), errors: [400, 404, 422] },
-  { method: 'post', path: '/v1/recordings', summary: 'Create a recording', tag: 'recordings', scope: 'ingest', body: CreateRecordingBody, success: ok('created', 201), errors: [400, 404, 422] },
+  { method: 'post', path: '/v1/recordings', summary: 'Create a recording', tag: 'recordings', scope: 'ingest', body: CreateRecordingBody, success: ok('created', 201), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings', summary: "The tenant's recordings (of a device) with started_at in [from, to), newest first, paged", tag: 'recordings', scope: 'read', query: ListRecordingsQuery, success: json('a page of recordings', RecordingPage), errors: [400, 404] },
   { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording with epoch count and index bounds', tag: 'recordings', scope: 'read', success: ok('the recording'), errors: [404] },
-  { method: 'post', path: '/v1/recordings/{id}:close', summary: 'Close a recording (safe to repeat): its night is dated and stored; later ingests answer 409', tag: 'nights', scope: 'ingest', success: json('the closed recording', RecordingWithNight), errors: [404] },
+  { method: 'delete', path: '/v1/recordings/{id}', summary: 'Erase a recording and everything of it (202 with an erase job; writes into it answer 409 being_erased meanwhile)', tag: 'your users\' data', scope: 'admin', success: json('erase accepted (or the running one)', EraseAccepted, 202), errors: [404] },
+  { method: 'post', path: '/v1/recordings/{id}:close', summary: 'Close a recording (safe to repeat): its night is dated and stored; later ingests answer 409', tag: 'nights', scope: 'ingest', success: json('the closed recording', RecordingWithNight), errors: [404, 409] },
   { method: 'get', path: '/v1/recordings/{id}/segments', summary: 'The hypnogram as runs of one stage, short wakes folded and listed (Fitbit levels.data / shortData)', tag: 'nights', scope: 'read', query: SegmentsQuery, success: json('segments', SegmentsResponse), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings/{id}/epochs', summary: 'Stored epochs in [from, to), paged', tag: 'recordings', scope: 'read', query: ListEpochsQuery, success: ok('a page of epochs'), errors: [400, 404] },
   { method: 'post', path: '/v1/epochs:ingest', summary: 'Accept epochs (list or packed form) for asynchronous storage and scoring', tag: 'ingest', scope: 'ingest', body: IngestBody, success: ok('accepted', 202), errors: [400, 404, 409, 413, 422] },
@@ -46,7 +49,7 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/v1/recordings/{id}/summary', summary: 'Sleep statistics of the predicted hypnogram', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('summary'), errors: [400, 404, 409] },
   { method: 'get', path: '/v1/recordings/{id}/hypnogram.svg', summary: 'Hypnogram picture', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('SVG', 200, 'image/svg+xml'), errors: [400, 404, 409] },
   { method: 'get', path: '/recordings/{id}', summary: 'HTML report page of one night', tag: 'reports', scope: 'read', query: HypnogramQuery, success: ok('HTML', 200, 'text/html'), errors: [400, 404, 409] },
-  { method: 'put', path: '/v1/recordings/{id}/labels', summary: 'Store ground-truth stages', tag: 'evaluation', scope: 'ingest', body: PutLabelsBody, success: ok('stored'), errors: [400, 404, 422] },
+  { method: 'put', path: '/v1/recordings/{id}/labels', summary: 'Store ground-truth stages', tag: 'evaluation', scope: 'ingest', body: PutLabelsBody, success: ok('stored'), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings/{id}/labels', summary: 'Stored ground-truth stages', tag: 'evaluation', scope: 'read', query: ListLabelsQuery, success: ok('labels'), errors: [400, 404] },
   { method: 'get', path: '/v1/recordings/{id}/evaluation', summary: 'Model predictions against ground truth for one night', tag: 'evaluation', scope: 'read', query: RecordingEvaluationQuery, success: json('evaluation', RecordingEvaluation), errors: [400, 404, 409] },
   { method: 'get', path: '/v1/models/{version}/evaluation', summary: 'Pooled evaluation over every labelled recording', tag: 'evaluation', scope: 'read', success: json('evaluation', ModelEvaluation), errors: [404, 409, 422] },

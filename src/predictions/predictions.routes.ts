@@ -19,6 +19,7 @@ import { scoreEpochs } from '../models/model-scoring.js';
 import type { PredictParams } from './predict.processor.js';
 import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
 import { listPredictions, nightScoredAt } from './predictions.repository.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 function requireSchema(model: LoadedModel, version: string): void {
@@ -41,6 +42,7 @@ export function predictionsRouter(ctx: AppContext): Router {
     if ('recording_id' in body) {
       const params = validate(RecordingPredictBody, body, 'predict request');
       const recording = await requireRecording(ctx, params.recording_id, req.auth.tenant);
+      await requireRecordingNotErasing(ctx, recording.id);
       const model = ctx.registry.resolve(params.model_version);
       requireSchema(model, recording.feature_schema_version);
       const range = toIndexRange(new Date(recording.started_at), recording.epoch_seconds, params.from, params.to);

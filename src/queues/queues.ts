@@ -9,9 +9,11 @@ export interface JobPayloads {
   rescore: { jobId: string; chunkId?: string; scheduled?: true };
   /** Score one recording's whole night with the active model; `generation` names the request. */
   night: { recordingId: string; generation: number };
+  /** Erase a device or recording; the subject is in `erasures`, never in Redis. */
+  erase: { jobId: string };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night'];
+export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase'];
 
 export type Queues = { readonly [K in QueueName]: Queue<JobPayloads[K]> };
 
@@ -55,7 +57,7 @@ export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
   const make = <K extends QueueName>(name: K, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
     new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions });
-  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS) };
+  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS), erase: make('erase') };
 }
 
 export async function enqueue<K extends Exclude<QueueName, 'night'>>(queues: Queues, name: K, jobId: string): Promise<void> {

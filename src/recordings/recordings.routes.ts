@@ -15,6 +15,7 @@ import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
 import { requireStartedAtInRange } from './started-at.js';
 import { epochTime, toIndexRange } from './time-range.js';
+import { requireNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 export const CreateRecordingBody = z.strictObject({
@@ -67,6 +68,7 @@ export function recordingsRouter(ctx: AppContext): Router {
     if (!(await findDevice(ctx.db, deviceId, req.auth.tenant))) {
       throw notFound('device_not_found', `device ${deviceId} does not exist`, { device_id: deviceId });
     }
+    await requireNotErasing(ctx, [deviceId]);
     const row = await insertRecording(ctx.db, {
       device_id: deviceId,
       started_at: new Date(body.started_at).toISOString(),
