@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'started_at_out_of_range',
   'recording_closed',
   'being_erased',
+  'not_acceptable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,8 @@ import { RecordingEvaluationQuery } from '../evaluation/evaluation.routes.js';
 import { ModelEvaluation, RecordingEvaluation } from '../evaluation/evaluation.schemas.js';
 import { IngestBody } from '../ingest/ingest.schemas.js';
 import { EraseAccepted } from '../erase/erase.schemas.js';
+import { ExportQuery } from '../export/export.routes.js';
+import { ExportLine } from '../export/export.schemas.js';
 import { ListLabelsQuery } from '../labels/labels.routes.js';
 import { PutLabelsBody } from '../labels/labels.input.js';
 import { ReloadBody } from '../models/models.routes.js';
@@ -32,12 +34,14 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/v1/devices/{id}', summary: 'A device', tag: 'devices', scope: 'read', success: json('the device', Device), errors: [404] },
   { method: 'patch', path: '/v1/devices/{id}', summary: "Change a device's name, firmware or time zone", tag: 'devices', scope: 'ingest', body: PatchDeviceBody, success: json('the device', Device), errors: [400, 404, 409, 422] },
   { method: 'delete', path: '/v1/devices/{id}', summary: 'Erase a device and everything of it (202 with an erase job; writes into it answer 409 being_erased meanwhile)', tag: 'your users\' data', scope: 'admin', success: json('erase accepted (or the running one)', EraseAccepted, 202), errors: [404] },
+  { method: 'get', path: '/v1/devices/{id}/export', summary: 'Everything the tenant holds for a device, streamed as NDJSON: device, then per recording (oldest first) recording, epochs, predictions of every version, labels, night', tag: 'your users\' data', scope: 'read', success: { status: 200, description: 'NDJSON: each line one of these objects', contentType: 'application/x-ndjson', schema: ExportLine }, errors: [400, 404, 406] },
   { method: 'get', path: '/v1/devices/{id}/nights', summary: "A device's nights in a range of local dates, with quality and one version's summary", tag: 'nights', scope: 'read', query: NightsQuery, success: json('nights', NightsResponse), errors: [400, 404, 422] },
   { method: 'get', path: '/v1/devices/{id}/trends', summary: "Per local date, the main sleep's figures and rolling means over the window before it", tag: 'nights', scope: 'read', query: TrendsQuery, success: json('trends', TrendsResponse), errors: [400, 404, 422] },
   { method: 'post', path: '/v1/recordings', summary: 'Create a recording', tag: 'recordings', scope: 'ingest', body: CreateRecordingBody, success: ok('created', 201), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings', summary: "The tenant's recordings (of a device) with started_at in [from, to), newest first, paged", tag: 'recordings', scope: 'read', query: ListRecordingsQuery, success: json('a page of recordings', RecordingPage), errors: [400, 404] },
   { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording with epoch count and index bounds', tag: 'recordings', scope: 'read', success: ok('the recording'), errors: [404] },
   { method: 'delete', path: '/v1/recordings/{id}', summary: 'Erase a recording and everything of it (202 with an erase job; writes into it answer 409 being_erased meanwhile)', tag: 'your users\' data', scope: 'admin', success: json('erase accepted (or the running one)', EraseAccepted, 202), errors: [404] },
+  { method: 'get', path: '/v1/recordings/{id}/export', summary: 'One recording streamed as NDJSON, or with Accept: text/csv one row per epoch (index, time, features by name, a version\'s stage and probabilities)', tag: 'your users\' data', scope: 'read', query: ExportQuery, success: { status: 200, description: 'NDJSON (each line one of these objects), or CSV with Accept: text/csv', contentType: 'application/x-ndjson', schema: ExportLine }, errors: [400, 404, 406, 422] },
   { method: 'post', path: '/v1/recordings/{id}:close', summary: 'Close a recording (safe to repeat): its night is dated and stored; later ingests answer 409', tag: 'nights', scope: 'ingest', success: json('the closed recording', RecordingWithNight), errors: [404, 409] },
   { method: 'get', path: '/v1/recordings/{id}/segments', summary: 'The hypnogram as runs of one stage, short wakes folded and listed (Fitbit levels.data / shortData)', tag: 'nights', scope: 'read', query: SegmentsQuery, success: json('segments', SegmentsResponse), errors: [400, 404, 409, 422] },
   { method: 'get', path: '/v1/recordings/{id}/epochs', summary: 'Stored epochs in [from, to), paged', tag: 'recordings', scope: 'read', query: ListEpochsQuery, success: ok('a page of epochs'), errors: [400, 404] },
