@@ -10,6 +10,7 @@ import * as addApiKeyExpiry from './2026_11_30_0102_add_api_key_expiry.js';
 import * as createAuditEvents from './2026_11_30_0103_create_audit_events.js';
 import * as addNights from './2026_11_30_0104_add_nights.js';
 import * as createErasures from './2026_11_30_0201_create_erasures.js';
+import * as addRetentionIndexes from './2026_11_30_0202_add_retention_indexes.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -24,4 +25,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0103_create_audit_events': createAuditEvents,
   '2026_11_30_0104_add_nights': addNights,
   '2026_11_30_0201_create_erasures': createErasures,
+  '2026_11_30_0202_add_retention_indexes': addRetentionIndexes,
 };

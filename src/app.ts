@@ -11,6 +11,8 @@ import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
 import { IdleCloser } from './nights/idle-closer.js';
 import { processErase } from './erase/erase.processor.js';
+import { processRetention } from './retention/retention.processor.js';
+import { syncRetention } from './retention/retention.schedule.js';
 import { processIngest } from './ingest/ingest.processor.js';
 import { nightScoringFinalFailure, processNightScoring } from './night-scoring/night-scoring.processor.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -101,6 +103,8 @@ export class App {
       this.workers.push(createWorker(ctx, 'night', (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
       // One erase at a time per process: erasing is background housekeeping, not latency-bound.
       this.workers.push(createWorker(ctx, 'erase', (c, id, log) => processErase(c, id, log), 1));
+      this.workers.push(createWorker(ctx, 'retention', (c, _id, log) => processRetention(c, log), 1));
+      await syncRetention(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync retention'));
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();

@@ -81,7 +81,7 @@ const ConfigFields = z.object({
   AUDIT_RETENTION_DAYS: intIn(1, 36500, 365),
   WEB_CONCURRENCY: intIn(1, 64, 1),
   // Default: what one process of every role holds at once with the default concurrencies (see db/pool-budget.ts).
-  DB_POOL_SIZE: intIn(1, 200, 16),
+  DB_POOL_SIZE: intIn(1, 200, 18),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
   // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.
   RESCORE_CONCURRENCY: intIn(1, 64, 1),
@@ -105,6 +105,15 @@ const ConfigFields = z.object({
   // Open (not yet closed) recordings of a device that the nights and trends endpoints summarise on
   // the fly per request, the newest first.
   NIGHTS_OPEN_LIMIT: intIn(0, 100, 8),
+  // Retention (unset: keep everything, uncompressed). Raw epochs and predictions older than this
+  // many days are deleted (TimescaleDB: retention policies; plain PostgreSQL: a scheduled worker job
+  // that deletes in batches every RETENTION_INTERVAL_SECONDS); stored nightly summaries stay.
+  RETAIN_EPOCHS_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  RETAIN_PREDICTIONS_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  // TimescaleDB only: chunks of epochs and predictions older than this are compressed.
+  COMPRESS_AFTER_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  RETENTION_INTERVAL_SECONDS: intIn(1, 86400, 3600),
+  RETENTION_BATCH_ROWS: intIn(1, 100_000, 10_000),
   // Erase: rows per bounded statement (epoch indices for epochs, predictions and labels).
   ERASE_BATCH_ROWS: intIn(1, 100_000, 5000),
   RESCORE_CRON: z
@@ -132,6 +141,13 @@ const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
       path: ['RECORDING_IDLE_MINUTES'],
       message: 'must not exceed JOB_RETENTION_HOURS × 60 (the idle rule reads the latest ingest job)',
     });
+  }
+  // Compressing chunks that retention drops at the same age (or earlier) is work for nothing.
+  for (const key of ['RETAIN_EPOCHS_DAYS', 'RETAIN_PREDICTIONS_DAYS'] as const) {
+    const retain = c[key];
+    if (c.COMPRESS_AFTER_DAYS !== undefined && retain !== undefined && c.COMPRESS_AFTER_DAYS >= retain) {
+      ctx.addIssue({ code: 'custom', path: ['COMPRESS_AFTER_DAYS'], message: `must be less than ${key} (${retain}): chunks would be dropped before or when compressed` });
+    }
   }
 }).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS }));
 

@@ -18,7 +18,7 @@ export function poolDemand(config: Config, roles: { readonly web: boolean; reado
   if (roles.worker) {
     parts['ingest, predict and night jobs'] = 3 * config.WORKER_CONCURRENCY;
     parts['re-score jobs'] = config.RESCORE_CONCURRENCY;
-    parts['erase jobs'] = 1;
+    parts['erase and retention jobs'] = 2;
     parts['sweeper'] = 1;
   }
   if (roles.web) parts['API'] = 1;

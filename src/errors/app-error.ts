@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'recording_closed',
   'being_erased',
   'not_acceptable',
+  'outside_retention',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

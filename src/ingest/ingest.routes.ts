@@ -9,6 +9,7 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
 import { acceptIngest } from './ingest.service.js';
 import { requireRecordingNotErasing } from '../erase/erase.guard.js';
+import { requireWithinRetention } from '../retention/retention.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 export function ingestRouter(ctx: AppContext): Router {
@@ -52,6 +53,7 @@ export function ingestRouter(ctx: AppContext): Router {
         : decodeEpochList(envelope.epochs, features, { requireIndex: true, maxEpochs: max });
     // The packed form's last index is known once its rows are counted.
     if ('packed' in envelope) requireSpanWithin(envelope.start_index, decoded.count, recordingEpochs);
+    requireWithinRetention(ctx.config, recording, decoded.indices);
     res.status(202).json(await acceptIngest(ctx, recording, decoded, features.length));
   });
 

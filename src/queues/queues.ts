@@ -11,9 +11,11 @@ export interface JobPayloads {
   night: { recordingId: string; generation: number };
   /** Erase a device or recording; the subject is in `erasures`, never in Redis. */
   erase: { jobId: string };
+  /** A scheduled retention pass (plain PostgreSQL); stands for no row of `jobs`. */
+  retention: { scheduled: true };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase'];
+export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase', 'retention'];
 
 export type Queues = { readonly [K in QueueName]: Queue<JobPayloads[K]> };
 
@@ -57,10 +59,10 @@ export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
   const make = <K extends QueueName>(name: K, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
     new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions });
-  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS), erase: make('erase') };
+  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS), erase: make('erase'), retention: make('retention', NIGHT_JOB_OPTIONS) };
 }
 
-export async function enqueue<K extends Exclude<QueueName, 'night'>>(queues: Queues, name: K, jobId: string): Promise<void> {
+export async function enqueue<K extends Exclude<QueueName, 'night' | 'retention'>>(queues: Queues, name: K, jobId: string): Promise<void> {
   const queue = queues[name] as unknown as Queue<{ jobId: string }>;
   // jobId doubles as BullMQ's id: adding an id that is still queued is a no-op, which makes the
   // sweeper's re-enqueue safe.

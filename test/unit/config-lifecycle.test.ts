@@ -19,3 +19,27 @@ describe('data lifecycle configuration', () => {
     expect(problems({ ERASE_BATCH_ROWS: '100001' })[0]).toMatch(/^ERASE_BATCH_ROWS="100001"/);
   });
 });
+
+describe('retention configuration', () => {
+  it('keeps everything, uncompressed, by default', () => {
+    const config = loadConfig({});
+    expect([config.RETAIN_EPOCHS_DAYS, config.RETAIN_PREDICTIONS_DAYS, config.COMPRESS_AFTER_DAYS]).toEqual([undefined, undefined, undefined]);
+    expect(config.RETENTION_INTERVAL_SECONDS).toBe(3600);
+    expect(config.RETENTION_BATCH_ROWS).toBe(10000);
+  });
+
+  it('takes whole days of at least 1', () => {
+    expect(loadConfig({ RETAIN_EPOCHS_DAYS: '90', RETAIN_PREDICTIONS_DAYS: '60', COMPRESS_AFTER_DAYS: '7' })).toMatchObject({ RETAIN_EPOCHS_DAYS: 90, RETAIN_PREDICTIONS_DAYS: 60, COMPRESS_AFTER_DAYS: 7 });
+    const found = problems({ RETAIN_EPOCHS_DAYS: '0', RETAIN_PREDICTIONS_DAYS: '1.5', COMPRESS_AFTER_DAYS: 'soon' });
+    expect(found.map((p) => p.split('=')[0])).toEqual(['RETAIN_EPOCHS_DAYS', 'RETAIN_PREDICTIONS_DAYS', 'COMPRESS_AFTER_DAYS']);
+  });
+
+  it('refuses compression at or after a retention age, naming it', () => {
+    const found = problems({ RETAIN_EPOCHS_DAYS: '30', RETAIN_PREDICTIONS_DAYS: '10', COMPRESS_AFTER_DAYS: '10' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain('COMPRESS_AFTER_DAYS="10"');
+    expect(found[0]).toContain('RETAIN_PREDICTIONS_DAYS (10)');
+    expect(problems({ RETAIN_EPOCHS_DAYS: '30', COMPRESS_AFTER_DAYS: '7' })).toEqual([]);
+    expect(problems({ COMPRESS_AFTER_DAYS: '7' })).toEqual([]);
+  });
+});
