@@ -11,6 +11,7 @@ import * as createAuditEvents from './2026_11_30_0103_create_audit_events.js';
 import * as addNights from './2026_11_30_0104_add_nights.js';
 import * as createErasures from './2026_11_30_0201_create_erasures.js';
 import * as addRetentionIndexes from './2026_11_30_0202_add_retention_indexes.js';
+import * as createWebhooks from './2026_11_30_0203_create_webhooks.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -26,4 +27,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0104_add_nights': addNights,
   '2026_11_30_0201_create_erasures': createErasures,
   '2026_11_30_0202_add_retention_indexes': addRetentionIndexes,
+  '2026_11_30_0203_create_webhooks': createWebhooks,
 };

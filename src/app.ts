@@ -13,6 +13,8 @@ import { IdleCloser } from './nights/idle-closer.js';
 import { processErase } from './erase/erase.processor.js';
 import { processRetention } from './retention/retention.processor.js';
 import { syncRetention } from './retention/retention.schedule.js';
+import { processWebhookDelivery } from './webhooks/webhook-delivery.processor.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { processIngest } from './ingest/ingest.processor.js';
 import { nightScoringFinalFailure, processNightScoring } from './night-scoring/night-scoring.processor.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -46,6 +48,7 @@ export class App {
   private workers: Worker[] = [];
   private sweeper: Sweeper | null = null;
   private idleCloser: IdleCloser | null = null;
+  private dispatcher: WebhookDispatcher | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -103,6 +106,11 @@ export class App {
       this.workers.push(createWorker(ctx, 'night', (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
       // One erase at a time per process: erasing is background housekeeping, not latency-bound.
       this.workers.push(createWorker(ctx, 'erase', (c, id, log) => processErase(c, id, log), 1));
+      // Deliveries wait on other people's servers: their own queue and concurrency, so a slow
+      // receiver holds one slot, never ingest's. Attempts are recorded by the processor itself.
+      this.workers.push(createWorker(ctx, 'webhook', (c, _id, log, job) => processWebhookDelivery(c, log, job), ctx.config.WEBHOOK_CONCURRENCY, { onFinalFailure: async () => undefined }));
+      this.dispatcher = new WebhookDispatcher(ctx);
+      this.dispatcher.start();
       this.workers.push(createWorker(ctx, 'retention', (c, _id, log) => processRetention(c, log), 1));
       await syncRetention(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync retention'));
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
@@ -143,6 +151,7 @@ export class App {
     await Promise.all(this.workers.map((w) => w.close()));
     await this.sweeper?.stop();
     await this.idleCloser?.stop();
+    await this.dispatcher?.stop();
     await ctx.modelSync.stop();
     await closeQueues(ctx.queues);
     await ctx.redis.quit().catch(() => ctx.redis.disconnect());

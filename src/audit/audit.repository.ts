@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'model.reloaded', 'rescore.started', 'rescore.cancelled', 'erase.requested', 'erase.completed'] as const;
+export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'model.reloaded', 'rescore.started', 'rescore.cancelled', 'erase.requested', 'erase.completed', 'webhook.created', 'webhook.deleted', 'webhook.disabled'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Who acted: an API key (and its tenant), the NOCTIS_ADMIN_TOKEN, the CLI, or the nightly schedule. */

@@ -211,6 +211,41 @@ export interface ErasuresTable {
   created_at: Generated<Date>;
 }
 
+export interface WebhookEndpointsTable {
+  id: Generated<string>;
+  tenant: string;
+  url: string;
+  events: string[];
+  secret_ciphertext: Buffer;
+  created_at: Generated<Date>;
+  failing_since: Date | null;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+}
+
+/** The transactional outbox: one row per event, written with the change it announces. */
+export interface WebhookEventsTable {
+  id: Generated<string>;
+  tenant: string;
+  type: string;
+  data: Json;
+  created_at: Generated<Date>;
+  dispatched_at: Date | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  final: Generated<boolean>;
+  at: Generated<Date>;
+}
+
 export interface Database {
   devices: DevicesTable;
   recordings: RecordingsTable;
@@ -228,6 +263,9 @@ export interface Database {
   recording_nights: RecordingNightsTable;
   night_summaries: NightSummariesTable;
   erasures: ErasuresTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

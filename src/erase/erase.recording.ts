@@ -6,6 +6,7 @@ import {
   deleteJobBatch,
   deleteNightSummaries,
   deleteRecordingRow,
+  deleteWebhookEventMentions,
   scrubAuditMentions,
   scrubJobMentions,
   scrubPlanCursors,
@@ -52,4 +53,5 @@ export async function scrubMentions(ctx: AppContext, id: string, counts: EraseCo
   const batch = ctx.config.ERASE_BATCH_ROWS;
   add(counts, 'jobs_scrubbed', await drain(() => scrubJobMentions(ctx.db, id, batch)));
   add(counts, 'audit_scrubbed', await drain(() => scrubAuditMentions(ctx.db, id, batch)));
+  add(counts, 'webhook_events', await drain(() => deleteWebhookEventMentions(ctx.db, id, batch)));
 }

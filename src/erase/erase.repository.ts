@@ -107,6 +107,13 @@ export async function scrubAuditMentions(db: Db, id: string, batch: number): Pro
   return Number(result.numAffectedRows ?? 0);
 }
 
+/** Outbox events naming the id (a job's recording, a closed recording): a batch at a time. */
+export async function deleteWebhookEventMentions(db: Db, id: string, batch: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE data::text LIKE ${`%${id}%`} LIMIT ${batch})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /** Stored nights (and every other per-recording row) go with the recording row by cascade. */
 export async function deleteNightSummaries(db: Db, recordingId: string): Promise<number> {
   const result = await db.deleteFrom('night_summaries').where('recording_id', '=', recordingId).executeTakeFirst();

@@ -39,6 +39,9 @@ export const ERROR_CODES = [
   'being_erased',
   'not_acceptable',
   'outside_retention',
+  'webhook_url_not_allowed',
+  'webhook_not_found',
+  'webhooks_not_configured',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

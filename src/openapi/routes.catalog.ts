@@ -10,6 +10,7 @@ import { IngestBody } from '../ingest/ingest.schemas.js';
 import { EraseAccepted } from '../erase/erase.schemas.js';
 import { ExportQuery } from '../export/export.routes.js';
 import { ExportLine } from '../export/export.schemas.js';
+import { CreateWebhookBody, DeliveryList, ListDeliveriesQuery, Webhook, WebhookCreated, WebhookList } from '../webhooks/webhooks.schemas.js';
 import { ListLabelsQuery } from '../labels/labels.routes.js';
 import { PutLabelsBody } from '../labels/labels.input.js';
 import { ReloadBody } from '../models/models.routes.js';
@@ -64,6 +65,11 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', tag: 'keys', scope: 'admin', body: CreateApiKeyBody, success: ok('created', 201), errors: [400, 422] },
   { method: 'get', path: '/v1/api-keys', summary: "The tenant's API keys (operators: any tenant's; hashes never leave the server)", tag: 'keys', scope: 'admin', query: ListApiKeysQuery, success: ok('keys'), errors: [400] },
   { method: 'delete', path: '/v1/api-keys/{id}', summary: 'Revoke an API key', tag: 'keys', scope: 'admin', success: ok('revoked', 204), errors: [404] },
+  { method: 'post', path: '/v1/webhooks', summary: 'Register a webhook endpoint for some events (the signing secret is shown once)', tag: 'webhooks', scope: 'admin', body: CreateWebhookBody, success: json('created', WebhookCreated, 201), errors: [400, 409, 422] },
+  { method: 'get', path: '/v1/webhooks', summary: "The tenant's webhook endpoints (no secrets)", tag: 'webhooks', scope: 'admin', query: ListDeliveriesQuery.pick({}), success: json('endpoints', WebhookList), errors: [400] },
+  { method: 'get', path: '/v1/webhooks/{id}', summary: 'One webhook endpoint (disabled_at set when it failed for too long)', tag: 'webhooks', scope: 'admin', success: json('the endpoint', Webhook), errors: [404] },
+  { method: 'delete', path: '/v1/webhooks/{id}', summary: 'Delete a webhook endpoint (its queued deliveries become no-ops)', tag: 'webhooks', scope: 'admin', success: ok('deleted', 204), errors: [404] },
+  { method: 'get', path: '/v1/webhooks/{id}/deliveries', summary: 'Recent delivery attempts, newest first, with status codes and errors', tag: 'webhooks', scope: 'admin', query: ListDeliveriesQuery, success: json('attempts', DeliveryList), errors: [400, 404] },
   { method: 'get', path: '/v1/audit', summary: 'Who created or revoked keys, reloaded models, started or cancelled re-scores; paged, oldest first', tag: 'operations', scope: 'operator', query: AuditQuery, success: ok('a page of audit records'), errors: [400] },
   { method: 'get', path: '/admin/queues', summary: 'Bull Board (admin; read-only for read keys); Basic auth with the key as password', tag: 'operations', scope: 'admin', success: ok('HTML', 200, 'text/html') },
 ];

@@ -13,9 +13,11 @@ export interface JobPayloads {
   erase: { jobId: string };
   /** A scheduled retention pass (plain PostgreSQL); stands for no row of `jobs`. */
   retention: { scheduled: true };
+  /** Deliver one outbox event to one endpoint (ids: the event and the endpoint are in PostgreSQL). */
+  webhook: { eventId: string; endpointId: string };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase', 'retention'];
+export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase', 'retention', 'webhook'];
 
 export type Queues = { readonly [K in QueueName]: Queue<JobPayloads[K]> };
 
@@ -55,14 +57,22 @@ export const NIGHT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 };
 
+// Webhook deliveries: attempts and backoff are set per job from configuration (the dispatcher);
+// finished ones are dropped (webhook_attempts holds their story) after a while, so a re-dispatched
+// event's id still finds the completed job and is not delivered twice.
+export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+};
+
 export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
   const make = <K extends QueueName>(name: K, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
     new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions });
-  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS), erase: make('erase'), retention: make('retention', NIGHT_JOB_OPTIONS) };
+  return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS), erase: make('erase'), retention: make('retention', NIGHT_JOB_OPTIONS), webhook: make('webhook', WEBHOOK_JOB_OPTIONS) };
 }
 
-export async function enqueue<K extends Exclude<QueueName, 'night' | 'retention'>>(queues: Queues, name: K, jobId: string): Promise<void> {
+export async function enqueue<K extends Exclude<QueueName, 'night' | 'retention' | 'webhook'>>(queues: Queues, name: K, jobId: string): Promise<void> {
   const queue = queues[name] as unknown as Queue<{ jobId: string }>;
   // jobId doubles as BullMQ's id: adding an id that is still queued is a no-op, which makes the
   // sweeper's re-enqueue safe.

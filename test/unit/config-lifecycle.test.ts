@@ -43,3 +43,25 @@ describe('retention configuration', () => {
     expect(problems({ COMPRESS_AFTER_DAYS: '7' })).toEqual([]);
   });
 });
+
+describe('webhook configuration', () => {
+  it('has defaults for retries, timeouts and links, and no key', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ WEBHOOK_ALLOW_PRIVATE: false, WEBHOOK_RETRY_SECONDS: 86400, WEBHOOK_BACKOFF_MS: 1000, WEBHOOK_TIMEOUT_MS: 10000, WEBHOOK_DISABLE_AFTER_SECONDS: 86400, PUBLIC_BASE_URL: 'http://127.0.0.1:8000' });
+    expect(config.WEBHOOK_SECRET_KEY).toBeUndefined();
+  });
+
+  it('takes a 32-byte key as hex or base64 and never echoes a bad one', () => {
+    expect(loadConfig({ WEBHOOK_SECRET_KEY: 'ab'.repeat(32) }).WEBHOOK_SECRET_KEY).toBe('ab'.repeat(32));
+    expect(loadConfig({ WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).WEBHOOK_SECRET_KEY).toBeDefined();
+    const found = problems({ WEBHOOK_SECRET_KEY: 'too-short-secret-value' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^WEBHOOK_SECRET_KEY: /);
+    expect(found[0]).not.toContain('too-short-secret-value');
+  });
+
+  it('takes WEBHOOK_ALLOW_PRIVATE as true or false only, and PUBLIC_BASE_URL as http(s)', () => {
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true' }).WEBHOOK_ALLOW_PRIVATE).toBe(true);
+    expect(problems({ WEBHOOK_ALLOW_PRIVATE: 'yes', PUBLIC_BASE_URL: 'ftp://x' }).map((p) => p.split(/[=:]/)[0])).toEqual(['PUBLIC_BASE_URL', 'WEBHOOK_ALLOW_PRIVATE']);
+  });
+});
