@@ -3,7 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { WORKER_ACTOR, recordAudit } from '../audit/audit.repository.js';
 import { findJob, finishJob, markActive, setProgress } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
-import { countDeviceRecordings, findErasure, nextDeviceRecording } from './erase.repository.js';
+import { countDeviceRecordings, deleteWebhookEventMentions, findErasure, nextDeviceRecording, scrubAuditMentions, scrubJobMentions } from './erase.repository.js';
 import { eraseRecording, scrubMentions, type EraseCounts } from './erase.recording.js';
 
 export interface EraseResult {
@@ -44,7 +44,14 @@ export async function processErase(ctx: AppContext, jobId: string, log: Logger):
     await scrubMentions(ctx, erasure.subject_id, counts);
   }
   const result: EraseResult = { subject: erasure.subject_kind, recordings, rows: counts };
+  const batch = ctx.config.ERASE_BATCH_ROWS;
   await ctx.db.transaction().execute(async (trx) => {
+    // A job that finished while the erase ran (an ingest accepted just before the DELETE) may have
+    // written an event or a mention after the drains above; its rows in jobs go with the subject
+    // row's cascade, and one more bounded pass here takes the rest in the same transaction.
+    await deleteWebhookEventMentions(trx, erasure.subject_id, batch);
+    await scrubJobMentions(trx, erasure.subject_id, batch);
+    await scrubAuditMentions(trx, erasure.subject_id, batch);
     if (erasure.subject_kind === 'device') await trx.deleteFrom('devices').where('id', '=', erasure.subject_id).execute();
     else await trx.deleteFrom('recordings').where('id', '=', erasure.subject_id).execute();
     await trx.deleteFrom('erasures').where('job_id', '=', jobId).execute();

@@ -14,7 +14,8 @@ let testEnv: TestEnv;
 let db: Kysely<Database>;
 let web: RunningApp;
 let base: string;
-const env = { ERASE_BATCH_ROWS: '100', RECORDING_IDLE_MINUTES: '600' };
+// A webhook endpoint subscribed to everything puts the erased ids into the outbox too.
+const env = { ERASE_BATCH_ROWS: '100', RECORDING_IDLE_MINUTES: '600', WEBHOOK_SECRET_KEY: 'b2'.repeat(32), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SECONDS: '1', WEBHOOK_BACKOFF_MS: '50' };
 
 beforeAll(async () => {
   testEnv = await createTestEnv();
@@ -48,6 +49,8 @@ const labels = (recording: string) => request(base, 'PUT', `/v1/recordings/${rec
 
 describe('erasing devices and recordings', () => {
   it('deletes every row of the subject in batches, answers 409 being_erased meanwhile, and leaves the rest', async () => {
+    const hook = await request(base, 'POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/nobody-listens', events: ['job.completed', 'job.failed', 'recording.closed', 'night.finalized'] });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     const device = await newDevice();
     const recordings = [await newRecording(device), await newRecording(device, '2026-03-02T22:00:00Z')];
     const keep = await newDevice();
@@ -70,6 +73,9 @@ describe('erasing devices and recordings', () => {
     }
     expect(Object.keys(await rowsMentioning(db, [device, ...recordings])).length).toBeGreaterThan(5);
 
+    // An upload accepted just before the DELETE: its job runs while (or after) the erase does.
+    const late = await newRecording(device, '2026-03-04T22:00:00Z');
+    const lateJob = await ingest(late, 50);
     const erase = await request(base, 'DELETE', `/v1/devices/${device}`);
     expect(erase.status, JSON.stringify(erase.body)).toBe(202);
     expect(erase.body).toEqual({ job_id: expect.any(String), status_url: `/v1/jobs/${erase.body.job_id}` });
@@ -96,19 +102,22 @@ describe('erasing devices and recordings', () => {
     const worker2 = await startTestApp(testEnv, { roles: { web: false, worker: true }, env });
     try {
       const done = await waitForJob(base, erase.body.job_id, 60_000);
-      expect(done).toMatchObject({ type: 'erase', state: 'completed', recording_id: null, progress: { done: 2, total: 2 } });
-      expect(done.result).toMatchObject({ subject: 'device', recordings: 2, rows: { epochs: 600, labels: 4, recordings: 2 } });
+      expect(done).toMatchObject({ type: 'erase', state: 'completed', recording_id: null, progress: { done: 3, total: 3 } });
+      expect(done.result).toMatchObject({ subject: 'device', recordings: 3, rows: { labels: 4, recordings: 3 } });
       expect((await waitForJob(base, recErase.body.job_id, 60_000)).state).toBe('completed');
     } finally {
       await worker2.stop();
     }
 
     expectError(await request(base, 'GET', `/v1/devices/${device}`), 404, 'device_not_found');
-    for (const r of [...recordings, kept[1]!]) expectError(await request(base, 'GET', `/v1/recordings/${r}`), 404, 'recording_not_found');
+    expectError(await request(base, 'GET', `/v1/jobs/${lateJob}`), 404, 'job_not_found');
+    for (const r of [...recordings, late, kept[1]!]) expectError(await request(base, 'GET', `/v1/recordings/${r}`), 404, 'recording_not_found');
     for (const job of ingestJobs.slice(0, 2)) expectError(await request(base, 'GET', `/v1/jobs/${job}`), 404, 'job_not_found');
     expectError(await request(base, 'DELETE', `/v1/devices/${device}`), 404, 'device_not_found');
     // Nothing anywhere names the erased device, its recordings or their jobs...
-    expect(await rowsMentioning(db, [device, ...recordings, kept[1]!, ...ingestJobs.slice(0, 2), ingestJobs[3]!])).toEqual({});
+    expect(await rowsMentioning(db, [device, ...recordings, late, lateJob, kept[1]!, ...ingestJobs.slice(0, 2), ingestJobs[3]!])).toEqual({});
+    // The outbox did hold events of the kept recording, so the scan above looked at real rows.
+    expect(Object.keys(await rowsMentioning(db, [kept[0]!])).some((k) => k.startsWith('webhook_events:'))).toBe(true);
     // ...while the kept recording is whole.
     const still = await rowsMentioning(db, [keep, kept[0]!]);
     for (const table of ['devices', 'recordings', 'epochs', 'predictions', 'labels', 'night_summaries', 'recording_nights']) {
