@@ -66,3 +66,43 @@ describe('delivery schedule and links', () => {
     });
   });
 });
+
+describe('the delivery connection itself', () => {
+  it('never connects to a private address unless allowed, whether named or literal', async () => {
+    const http = await import('node:http');
+    const { postJson } = await import('../../src/webhooks/webhook-http.js');
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // "localhost" stands for any name whose DNS answer turns private after registration.
+      await expect(postJson(`http://localhost:${port}/`, '{}', {}, { timeoutMs: 2000, allowPrivate: false })).rejects.toBeInstanceOf(BlockedAddressError);
+      await expect(postJson(`http://127.0.0.1:${port}/`, '{}', {}, { timeoutMs: 2000, allowPrivate: false })).rejects.toBeInstanceOf(BlockedAddressError);
+      expect(hits).toBe(0);
+      expect(await postJson(`http://127.0.0.1:${port}/`, '{}', {}, { timeoutMs: 2000, allowPrivate: true })).toBe(200);
+      expect(hits).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('gives up on a receiver that does not answer within the timeout', async () => {
+    const http = await import('node:http');
+    const { postJson } = await import('../../src/webhooks/webhook-http.js');
+    const server = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      await expect(postJson(`http://127.0.0.1:${port}/`, '{}', {}, { timeoutMs: 300, allowPrivate: true })).rejects.toThrow(/no answer within 300 ms/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
