@@ -61,7 +61,11 @@ export async function scrubRescoreChunks(db: Db, recordingId: string): Promise<n
     SET recording_ids = array_remove(recording_ids, ${recordingId}::uuid),
         recording_id = (array_remove(recording_ids, ${recordingId}::uuid))[1]
     WHERE ${recordingId}::uuid = ANY(recording_ids)`.execute(db);
-  return Number(removed.numAffectedRows ?? 0) + Number(updated.numAffectedRows ?? 0);
+  // A failed chunk's error message may name the recording.
+  const errors = await sql`
+    UPDATE rescore_chunks SET error = replace(error::text, ${recordingId}, 'erased')::jsonb
+    WHERE error::text LIKE ${`%${recordingId}%`}`.execute(db);
+  return Number(removed.numAffectedRows ?? 0) + Number(updated.numAffectedRows ?? 0) + Number(errors.numAffectedRows ?? 0);
 }
 
 /**

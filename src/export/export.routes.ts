@@ -38,6 +38,8 @@ async function stream(req: Request, res: Response, contentType: string, filename
     await body(sink);
     res.end();
   } catch (err) {
+    // Nothing sent yet (the first query failed): an ordinary JSON error (503 in an outage) still can be.
+    if (!res.headersSent) throw err;
     req.log.error({ err }, 'export failed while streaming; closing the connection');
     res.destroy(err as Error);
   }
