@@ -164,6 +164,11 @@ describe('webhooks', () => {
     const otherAdmin = (await request(base, 'POST', '/v1/api-keys', { tenant: 'third', scopes: ['admin'] })).body.key;
     expectError(await request(base, 'GET', `/v1/webhooks/${mine.id}`, undefined, { authorization: `Bearer ${otherAdmin}` }), 404, 'webhook_not_found');
     expectError(await request(base, 'DELETE', `/v1/webhooks/${mine.id}`, undefined, { authorization: `Bearer ${otherAdmin}` }), 404, 'webhook_not_found');
+    expectError(await request(base, 'POST', '/v1/webhooks', '{"url": '), 400, 'invalid_json');
+    // At most 20 endpoints per tenant: each event is delivered to every subscribed one.
+    const crowded = (await request(base, 'POST', '/v1/api-keys', { tenant: 'crowded', scopes: ['admin'] })).body.key;
+    for (let i = 0; i < 20; i++) await register(`/crowd-${i}`, ['job.failed'], { authorization: `Bearer ${crowded}` });
+    expect(expectError(await request(base, 'POST', '/v1/webhooks', { url: receiver.url('/one-too-many'), events: ['job.failed'] }, { authorization: `Bearer ${crowded}` }), 409, 'conflict')).toEqual({ limit: 20 });
     const reader = (await request(base, 'POST', '/v1/api-keys', { tenant: 'default', scopes: ['read', 'ingest'] })).body.key;
     expectError(await request(base, 'GET', '/v1/webhooks', undefined, { authorization: `Bearer ${reader}` }), 403, 'forbidden');
     expectError(await request(base, 'POST', '/v1/webhooks', { url: receiver.url('/x'), events: ['job.failed'] }, { authorization: `Bearer ${reader}` }), 403, 'forbidden');
