@@ -111,7 +111,8 @@ export class App {
       this.workers.push(createWorker(ctx, 'webhook', (c, _id, log, job) => processWebhookDelivery(c, log, job), ctx.config.WEBHOOK_CONCURRENCY, { onFinalFailure: async () => undefined }));
       this.dispatcher = new WebhookDispatcher(ctx);
       this.dispatcher.start();
-      this.workers.push(createWorker(ctx, 'retention', (c, _id, log) => processRetention(c, log), 1));
+      // A retention pass stands for no row of jobs: a failed one is retried by the next tick.
+      this.workers.push(createWorker(ctx, 'retention', (c, _id, log) => processRetention(c, log), 1, { onFinalFailure: async () => undefined }));
       await syncRetention(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync retention'));
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);

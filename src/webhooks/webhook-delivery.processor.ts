@@ -25,9 +25,13 @@ export interface DeliveryResult {
 export async function processWebhookDelivery(ctx: AppContext, log: Logger, job: Job<JobPayloads['webhook']>): Promise<DeliveryResult> {
   const { eventId, endpointId } = job.data;
   const endpoint = await findEndpoint(ctx.db, endpointId);
-  if (!endpoint || endpoint.disabled_at) return { delivered: false, skipped: 'endpoint deleted or disabled' };
+  const skip = (reason: string): DeliveryResult => {
+    ctx.metrics.webhookDeliveries.inc({ outcome: 'skipped' });
+    return { delivered: false, skipped: reason };
+  };
+  if (!endpoint || endpoint.disabled_at) return skip('endpoint deleted or disabled');
   const event = await findEvent(ctx.db, eventId);
-  if (!event) return { delivered: false, skipped: 'event no longer stored' };
+  if (!event) return skip('event no longer stored');
   const key = ctx.config.WEBHOOK_SECRET_KEY === undefined ? null : decodeKey(ctx.config.WEBHOOK_SECRET_KEY);
   if (!key) throw new UnrecoverableError('WEBHOOK_SECRET_KEY is not set: endpoint secrets cannot be read');
   const secret = decryptSecret(key, endpoint.secret_ciphertext);
@@ -60,6 +64,7 @@ export async function processWebhookDelivery(ctx: AppContext, log: Logger, job: 
       await recordAttempt(trx, row);
       await markSucceeded(trx, endpointId);
     });
+    ctx.metrics.webhookDeliveries.inc({ outcome: 'delivered' });
     return { delivered: true, status_code: status! };
   }
   const disabled = await ctx.db.transaction().execute(async (trx) => {
@@ -69,6 +74,7 @@ export async function processWebhookDelivery(ctx: AppContext, log: Logger, job: 
     if (now) await recordAudit(trx, { action: 'webhook.disabled', actor: WORKER_ACTOR, targetTenant: endpoint.tenant, targetId: endpointId, details: { url: endpoint.url, last_error: error } });
     return now;
   });
+  ctx.metrics.webhookDeliveries.inc({ outcome: permanent ? 'refused' : 'failed' });
   if (disabled) log.warn({ endpointId, tenant: endpoint.tenant, url: endpoint.url }, 'webhook endpoint disabled: every delivery failed for WEBHOOK_DISABLE_AFTER_SECONDS');
   // Disabled: no more attempts; the endpoint's other queued deliveries become no-ops.
   if (permanent || disabled) throw new UnrecoverableError(error);

@@ -108,6 +108,8 @@ describe('webhooks', () => {
     await waitUntil('three attempts recorded', async () => (await request(base, 'GET', `/v1/webhooks/${mine.id}/deliveries`)).body.items.length === 3, 5000);
     const deliveries = (await request(base, 'GET', `/v1/webhooks/${mine.id}/deliveries`)).body.items;
     expect(deliveries.every((d: any) => d.status_code === 200 && d.attempt === 1 && d.error === null)).toBe(true);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/noctis_webhook_deliveries_total\{outcome="delivered"[^}]*\} [1-9]/);
     await request(base, 'DELETE', `/v1/webhooks/${mine.id}`);
   });
 
