@@ -108,7 +108,6 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], version: strin
       title: 'Noctis API',
       version,
       description: 'Sleep staging from per-epoch wearable features.',
-      license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/', description: 'the server that serves this document' }],
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name, description: TAGS[name] ?? name })),
