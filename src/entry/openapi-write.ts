@@ -2,7 +2,9 @@
 // the TypeScript client is generated from and redocly lints (test/unit/openapi-contract.test.ts
 // fails while the committed file differs from the code).
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { OPENAPI_FILE, openApiFileText } from '../openapi/openapi.file.js';
 
-writeFileSync(OPENAPI_FILE, openApiFileText());
+// Relative to the repository root, wherever the command is run from.
+writeFileSync(fileURLToPath(new URL(`../../${OPENAPI_FILE}`, import.meta.url)), openApiFileText());
 console.log(`wrote ${OPENAPI_FILE}`);
