@@ -58,13 +58,15 @@ function parameters(route: RouteDoc) {
   return params;
 }
 
-/** What any route of its kind can answer: auth failures, body and query errors, an unreachable database. */
+/**
+ * What any route of its kind can answer: auth failures, body errors, an unreachable database. Any
+ * request at all can get the HTTP server's own answers before routing (http/client-error.ts: 400
+ * malformed request or path escape, 408 too slow, 431 head too large) and the generic 500.
+ */
 function errorStatuses(route: RouteDoc): number[] {
-  const statuses = new Set(route.errors ?? []);
+  const statuses = new Set([...(route.errors ?? []), 400, 408, 431, 500]);
   if (route.scope) [401, 403, 429, 503].forEach((s) => statuses.add(s));
-  if (route.body) [400, 413, 415].forEach((s) => statuses.add(s));
-  if (route.query) statuses.add(400);
-  statuses.add(500);
+  if (route.body) [413, 415].forEach((s) => statuses.add(s));
   return [...statuses].sort((a, b) => a - b);
 }
 

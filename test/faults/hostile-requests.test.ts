@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { request, waitForJob } from '../helpers/http.js';
+import { checkResponse } from '../helpers/contract.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 import { spawnReady, type Spawned } from './support.js';
@@ -232,6 +233,12 @@ describe('a malformed and hostile request corpus over HTTP', () => {
         type.includes('application/json') && parsed !== null && typeof parsed.error?.code === 'string' && typeof parsed.error.message === 'string' && typeof parsed.error.details === 'object' && parsed.error.details !== null;
       const statusOk = c.status === undefined ? status >= 400 && status < 500 : status === c.status;
       if (!statusOk || !shapeOk) failures.push(`${c.name}: ${status} ${type} ${text.slice(0, 200)}`);
+      // And the status and body are ones the OpenAPI document declares for the route.
+      try {
+        checkResponse(c.method ?? 'POST', c.path, status, type, parsed ?? text);
+      } catch (err) {
+        failures.push(`${c.name}: ${(err as Error).message}`);
+      }
     }
     expect(failures).toEqual([]);
 
