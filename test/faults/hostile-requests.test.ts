@@ -316,6 +316,7 @@ describe('hostile credentials', () => {
       const token = hostileToken(i);
       const authorization = i % 7 === 0 ? `Basic ${Buffer.from(`x:${token}`).toString('base64')}` : `Bearer ${token}`;
       return fetch(`${api.baseUrl}${paths[i % paths.length]}`, { headers: { authorization, 'x-forwarded-for': '203.0.113.66' }, signal: AbortSignal.timeout(30_000) }).then(async (res) => ({
+        path: paths[i % paths.length]!,
         status: res.status,
         type: res.headers.get('content-type') ?? '',
         retryAfter: res.headers.get('retry-after'),
@@ -329,6 +330,7 @@ describe('hostile credentials', () => {
     expect((await Promise.all(served)).map((r) => r.status)).toEqual(new Array(20).fill(200));
     const bad = answers.filter((a) => !(a.status === 401 || a.status === 429) || !a.type.includes('application/json') || typeof a.body?.error?.code !== 'string');
     expect(bad).toEqual([]);
+    for (const a of answers) checkResponse('GET', a.path, a.status, a.type, a.body);
     // A header that holds no token at all (a space inside) is a plain 401 that costs no lookup.
     const refused = answers.filter((a) => a.status === 429);
     expect(refused.length).toBeGreaterThan(400);
