@@ -18,7 +18,8 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # runtime: node, tini, production node_modules, dist/ and the shipped models; no npm, no tsx, no
 # sources. Files stay root-owned: the app (user node) can read its code but not change it.
 FROM node:24-bookworm-slim AS runtime
-# tini as PID 1 forwards SIGTERM to node (which drains) and reaps zombies; node as PID 1 would do neither well.
+# tini is PID 1: it forwards SIGTERM to node (which drains) and reaps orphans. Node as PID 1 would get
+# no default signal actions (a SIGTERM before its handlers are installed would be ignored).
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/* \
