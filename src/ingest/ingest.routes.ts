@@ -6,7 +6,8 @@ import { decodeEpochList, decodePacked } from '../epochs/features.decoder.js';
 import { requireIndicesWithin, requireSpanWithin } from '../epochs/recording-limit.js';
 import { requireObjectBody } from '../http/validate.js';
 import { requireRecording } from '../recordings/recordings.service.js';
-import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
+import { IngestAccepted, IngestListBody, IngestPackedBody } from './ingest.schemas.js';
+import { reply } from '../http/reply.js';
 import { acceptIngest } from './ingest.service.js';
 import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { requireWithinRetention } from '../retention/retention.guard.js';
@@ -54,7 +55,7 @@ export function ingestRouter(ctx: AppContext): Router {
     // The packed form's last index is known once its rows are counted.
     if ('packed' in envelope) requireSpanWithin(envelope.start_index, decoded.count, recordingEpochs);
     requireWithinRetention(ctx.config, recording, decoded.indices);
-    res.status(202).json(await acceptIngest(ctx, recording, decoded, features.length));
+    reply(res, IngestAccepted, await acceptIngest(ctx, recording, decoded, features.length), 202);
   });
 
   return router;

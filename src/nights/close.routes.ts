@@ -6,6 +6,8 @@ import { toRecordingWithNight } from '../recordings/recordings-list.routes.js';
 import { recordingNightInfo } from './recording-night-info.js';
 import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { closeRecording, modelsOfSchema } from './recording-close.js';
+import { RecordingWithNight } from '../recordings/recordings.schemas.js';
+import { reply } from '../http/reply.js';
 
 export function closeRouter(ctx: AppContext): Router {
   const router = Router();
@@ -18,7 +20,7 @@ export function closeRouter(ctx: AppContext): Router {
     const outcome = await closeRecording(ctx.db, modelsOfSchema(ctx.registry), id, { tenant: req.auth.tenant });
     if (!outcome) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
     const night = (await recordingNightInfo(ctx.db, [outcome.recording])).get(id)!;
-    res.json(toRecordingWithNight(outcome.recording, night));
+    reply(res, RecordingWithNight, toRecordingWithNight(outcome.recording, night));
   });
 
   return router;

@@ -9,8 +9,10 @@ import { parseUuid } from '../http/params.js';
 import { parseQuery } from '../http/query.js';
 import { requireObjectBody, validate } from '../http/validate.js';
 import { checkWebhookUrl } from './ssrf-guard.js';
+import type { WebhookEvent } from './webhook-events.js';
 import { encryptSecret, newSigningSecret } from './webhook-crypto.js';
-import { CreateWebhookBody, ListDeliveriesQuery } from './webhooks.schemas.js';
+import { reply } from '../http/reply.js';
+import { CreateWebhookBody, DeliveryList, ListDeliveriesQuery, Webhook, WebhookCreated, WebhookList } from './webhooks.schemas.js';
 import { deleteEndpoint, findEndpoint, insertEndpoint, listAttempts, listEndpoints } from './webhooks.repository.js';
 
 /** A tenant has at most this many endpoints: each event is delivered to every subscribed one. */
@@ -20,7 +22,8 @@ type EndpointRow = Awaited<ReturnType<typeof listEndpoints>>[number];
 const toResource = (row: EndpointRow) => ({
   id: row.id,
   url: row.url,
-  events: row.events,
+  // Written only through CreateWebhookBody, whose enum is WEBHOOK_EVENTS.
+  events: row.events as WebhookEvent[],
   created_at: row.created_at.toISOString(),
   failing_since: row.failing_since?.toISOString() ?? null,
   disabled_at: row.disabled_at?.toISOString() ?? null,
@@ -48,19 +51,19 @@ export function webhooksRouter(ctx: AppContext): Router {
       await recordAudit(trx, { action: 'webhook.created', actor: requestActor(req), targetTenant: tenant, targetId: created.id, details: { url: created.url, events } });
       return created;
     });
-    res.status(201).json({ ...toResource(row), secret });
+    reply(res, WebhookCreated, { ...toResource(row), secret }, 201);
   });
 
   router.get('/v1/webhooks', async (req, res) => {
     parseQuery(ListDeliveriesQuery.pick({}), req.query);
-    res.json({ items: (await listEndpoints(ctx.db, req.auth.tenant, MAX_ENDPOINTS_PER_TENANT)).map(toResource) });
+    reply(res, WebhookList, { items: (await listEndpoints(ctx.db, req.auth.tenant, MAX_ENDPOINTS_PER_TENANT)).map(toResource) });
   });
 
   router.get('/v1/webhooks/:id', async (req, res) => {
     const id = parseUuid(req.params.id, 'webhook_not_found', 'webhook');
     const row = await findEndpoint(ctx.db, id, req.auth.tenant);
     if (!row) throw notFoundError(id);
-    res.json(toResource(row));
+    reply(res, Webhook, toResource(row));
   });
 
   router.delete('/v1/webhooks/:id', async (req, res) => {
@@ -79,7 +82,7 @@ export function webhooksRouter(ctx: AppContext): Router {
     const id = parseUuid(req.params.id, 'webhook_not_found', 'webhook');
     if (!(await findEndpoint(ctx.db, id, req.auth.tenant))) throw notFoundError(id);
     const rows = await listAttempts(ctx.db, id, query.limit);
-    res.json({
+    reply(res, DeliveryList, {
       items: rows.map((r) => ({ event_id: String(r.event_id), event: r.event_type, attempt: r.attempt, status_code: r.status_code, error: r.error, duration_ms: r.duration_ms, final: r.final, at: r.at.toISOString() })),
     });
   });
