@@ -145,6 +145,7 @@ export async function runIngest(opts: IngestRunOptions, info: (text: string) => 
     const elapsed = (performance.now() - started) / 1000;
     const cpu1 = cpuAt();
     const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k]! - (cpu0[k] ?? 0)])) as CpuBreakdown;
+    const pgSplit = dbCpu.breakdown();
     const peaks = [
       { name: opts.apiProcesses > 1 ? 'API primary' : 'API', bytes: api.rss.peak() },
       ...apiRss.map((s, i) => ({ name: `API process ${i + 1}`, bytes: s.peak() })),
@@ -157,7 +158,7 @@ export async function runIngest(opts: IngestRunOptions, info: (text: string) => 
     const { epochs, predictions } = counts.rows[0]!;
     if (epochs !== acceptedEpochs || predictions !== acceptedEpochs) throw new Error(`stored ${epochs} epochs and ${predictions} predictions for ${acceptedEpochs} accepted`);
     info(`${acceptedJobs} nights, ${acceptedEpochs.toLocaleString('en-US')} epochs accepted in ${postedFor.toFixed(1)} s; last prediction stored at ${elapsed.toFixed(1)} s`);
-    info(`CPU seconds (2 cores × ${elapsed.toFixed(0)} s = ${(2 * elapsed).toFixed(0)} s available): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (machine includes anything else running)`);
+    info(`CPU seconds (2 cores × ${elapsed.toFixed(0)} s = ${(2 * elapsed).toFixed(0)} s available): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (machine includes anything else running); postgres: ${Object.entries(pgSplit).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
 
     let rowBytes: IngestRun['rowBytes'];
     if (opts.rowSizes) {
@@ -207,9 +208,10 @@ async function copyBaseline(stack: BenchStack, expected: number, info: (text: st
   }));
   const seconds = (performance.now() - started) / 1000;
   const postgresCpu = meter.seconds();
+  const split = meter.breakdown();
   meter.stop();
   const machineCpu = machineBusySeconds() - machine0;
-  info(`baseline COPY: ${seconds.toFixed(1)} s, postgres ${postgresCpu.toFixed(1)} CPU s, machine ${machineCpu.toFixed(1)} CPU s of ${(2 * seconds).toFixed(1)}`);
+  info(`baseline COPY: ${seconds.toFixed(1)} s, postgres ${postgresCpu.toFixed(1)} CPU s, machine ${machineCpu.toFixed(1)} CPU s of ${(2 * seconds).toFixed(1)} (postgres: ${Object.entries(split).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
   await Promise.all(clients.map((c) => c.end()));
   const copied = await sql<{ n: number }>`SELECT count(*)::int AS n FROM predictions`.execute(stack.db);
   if (copied.rows[0]!.n !== expected) throw new Error('baseline COPY stored a different number of rows');

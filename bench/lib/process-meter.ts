@@ -39,6 +39,8 @@ export function findProcess(name: string, needle: string): number | null {
   return pids().find((p) => comm(p) === name && cmdline(p).includes(needle)) ?? null;
 }
 
+export type PostgresRole = 'backends' | 'autovacuum' | 'writers';
+
 const AUX = /: (checkpointer|background writer|walwriter|autovacuum launcher)\b/;
 
 /**
@@ -51,7 +53,7 @@ const AUX = /: (checkpointer|background writer|walwriter|autovacuum launcher)\b/
 export class DatabaseCpuMeter {
   private readonly base = new Map<number, number>();
   private readonly last = new Map<number, number>();
-  private readonly titles = new Map<number, boolean>();
+  private readonly titles = new Map<number, PostgresRole | null>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly database: string, everyMs = 250) {
@@ -60,11 +62,12 @@ export class DatabaseCpuMeter {
     this.timer.unref();
   }
 
-  private ours(pid: number): boolean {
+  private role(pid: number): PostgresRole | null {
     let known = this.titles.get(pid);
     if (known === undefined) {
       const title = cmdline(pid);
-      known = title.includes(` ${this.database} `) || title.endsWith(` ${this.database}`) || AUX.test(title);
+      const mine = title.includes(` ${this.database} `) || title.endsWith(` ${this.database}`);
+      known = AUX.test(title) ? 'writers' : mine && title.includes('autovacuum worker') ? 'autovacuum' : mine ? 'backends' : null;
       // A backend's title is set once it has authenticated; decide again later while it is blank.
       if (title.trim() !== '') this.titles.set(pid, known);
     }
@@ -73,7 +76,7 @@ export class DatabaseCpuMeter {
 
   private sample(first: boolean): void {
     for (const pid of pids()) {
-      if (comm(pid) !== 'postgres' || !this.ours(pid)) continue;
+      if (comm(pid) !== 'postgres' || this.role(pid) === null) continue;
       const cpu = cpuSeconds(pid);
       if (!this.base.has(pid)) this.base.set(pid, first ? cpu : 0);
       this.last.set(pid, Math.max(cpu, this.last.get(pid) ?? 0));
@@ -86,6 +89,14 @@ export class DatabaseCpuMeter {
     let total = 0;
     for (const [pid, cpu] of this.last) total += cpu - (this.base.get(pid) ?? 0);
     return total;
+  }
+
+  /** seconds() split by role: our connections, our autovacuum workers, the server-wide writers. */
+  breakdown(): Record<PostgresRole, number> {
+    this.sample(false);
+    const out: Record<PostgresRole, number> = { backends: 0, autovacuum: 0, writers: 0 };
+    for (const [pid, cpu] of this.last) out[this.titles.get(pid) ?? 'backends'] += cpu - (this.base.get(pid) ?? 0);
+    return out;
   }
 
   stop(): void {
