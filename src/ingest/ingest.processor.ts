@@ -10,7 +10,7 @@ import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
 import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
-import { scoreEpochs } from '../models/model-scoring.js';
+import { scoreEpochsTraced } from '../tracing/scoring-span.js';
 import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
 
@@ -54,7 +54,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
   if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, payload.n_features);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
-  const scores = usable ? scoreEpochs(usable, indices, features, indices.length) : null;
+  const scores = usable ? scoreEpochsTraced(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
 
   const result = await ctx.db.transaction().execute(async (trx) => {
@@ -103,7 +103,7 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
     const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
     const partial = { accepted: indices.length, inserted: inserted.length, duplicates: indices.length - inserted.length };
     if (first) {
-      const scores = scoreEpochs(model, indices, features, indices.length);
+      const scores = scoreEpochsTraced(model, indices, features, indices.length);
       const all = Array.from(indices);
       const predicted = await upsertPredictions(trx, recording, selectRows(model, indices, scores, all), false);
       await markNightScored(trx, recording.id, model.version);

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { publishSpan, type Traced } from '../tracing/job-context.js';
 
 /** One typed map of queue name → job payload, shared by producers and workers. */
 export interface JobPayloads {
@@ -19,7 +20,9 @@ export interface JobPayloads {
 export type QueueName = keyof JobPayloads;
 export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase', 'retention', 'webhook'];
 
-export type Queues = { readonly [K in QueueName]: Queue<JobPayloads[K]> };
+/** Every payload may also carry the W3C trace context it was queued in (tracing/job-context.ts). */
+export type QueueData<K extends QueueName> = JobPayloads[K] & Traced;
+export type Queues = { readonly [K in QueueName]: Queue<QueueData<K>> };
 
 /**
  * BullMQ key prefix. The braces are a Redis Cluster hash tag: every key of a deployment lands in
@@ -68,15 +71,15 @@ export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
 export function createQueues(connection: Redis, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
   const make = <K extends QueueName>(name: K, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
-    new Queue<JobPayloads[K]>(name, { connection, prefix, defaultJobOptions });
+    new Queue<QueueData<K>>(name, { connection, prefix, defaultJobOptions });
   return { ingest: make('ingest'), predict: make('predict'), rescore: make('rescore', RESCORE_JOB_OPTIONS), night: make('night', NIGHT_JOB_OPTIONS), erase: make('erase'), retention: make('retention', NIGHT_JOB_OPTIONS), webhook: make('webhook', WEBHOOK_JOB_OPTIONS) };
 }
 
 export async function enqueue<K extends Exclude<QueueName, 'night' | 'retention' | 'webhook'>>(queues: Queues, name: K, jobId: string): Promise<void> {
-  const queue = queues[name] as unknown as Queue<{ jobId: string }>;
+  const queue = queues[name] as unknown as Queue<{ jobId: string } & Traced>;
   // jobId doubles as BullMQ's id: adding an id that is still queued is a no-op, which makes the
   // sweeper's re-enqueue safe.
-  await queue.add(name, { jobId }, { jobId });
+  await publishSpan(name, { 'noctis.job_id': jobId }, (traced) => queue.add(name, { jobId, ...traced }, { jobId }));
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

@@ -4,6 +4,8 @@ import type { AppContext } from '../app-context.js';
 import { StoredFeaturesMismatch } from '../epochs/epochs.repository.js';
 import { finishJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
+import { inJobSpan } from '../tracing/job-span.js';
+import { markFailed } from '../tracing/spans.js';
 import { bullPrefix, type JobPayloads, type QueueName } from './queues.js';
 
 export interface WorkerOptions<K extends QueueName> {
@@ -29,41 +31,48 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
     name,
     async (job, token) => {
       const jobId = 'jobId' in job.data ? job.data.jobId : (job.id ?? 'unknown');
-      const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
-      const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
-      try {
-        const result = await processor(ctx, jobId, log, job, token);
-        timer({ outcome: 'completed' });
-        log.info('job completed');
-        return result;
-      } catch (thrown) {
-        // Stored data the model cannot read will not get better by retrying.
-        const err = thrown instanceof StoredFeaturesMismatch ? new UnrecoverableError(thrown.message) : thrown;
-        // The processor postponed itself (moveToDelayed): not an attempt, not a failure.
-        if (err instanceof DelayedError) {
-          timer({ outcome: 'postponed' });
+      return inJobSpan(name, jobId, job, async (span) => {
+        const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
+        const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
+        const outcome = (value: 'completed' | 'postponed' | 'failed') => {
+          timer({ outcome: value });
+          span.setAttribute('noctis.job.outcome', value);
+        };
+        try {
+          const result = await processor(ctx, jobId, log, job, token);
+          outcome('completed');
+          log.info('job completed');
+          return result;
+        } catch (thrown) {
+          // Stored data the model cannot read will not get better by retrying.
+          const err = thrown instanceof StoredFeaturesMismatch ? new UnrecoverableError(thrown.message) : thrown;
+          // The processor postponed itself (moveToDelayed): not an attempt, not a failure.
+          if (err instanceof DelayedError) {
+            outcome('postponed');
+            throw err;
+          }
+          // An outage is not the job's fault: postpone it without spending an attempt, so a long
+          // outage cannot exhaust the retries of work whose data is safe in PostgreSQL.
+          if (isDatabaseUnavailable(err) && token !== undefined) {
+            outcome('postponed');
+            log.warn({ err }, 'database unavailable; postponing the job');
+            await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+            throw new DelayedError();
+          }
+          outcome('failed');
+          markFailed(span, err);
+          const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          log.warn({ err, final }, 'job attempt failed');
+          if (final && options.onFinalFailure) {
+            await options.onFinalFailure(ctx, job, err as Error, log).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure'));
+          } else if (final) {
+            await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).catch(
+              (dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure; the sweeper will see the job again'),
+            );
+          }
           throw err;
         }
-        // An outage is not the job's fault: postpone it without spending an attempt, so a long
-        // outage cannot exhaust the retries of work whose data is safe in PostgreSQL.
-        if (isDatabaseUnavailable(err) && token !== undefined) {
-          timer({ outcome: 'postponed' });
-          log.warn({ err }, 'database unavailable; postponing the job');
-          await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
-          throw new DelayedError();
-        }
-        timer({ outcome: 'failed' });
-        const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        log.warn({ err, final }, 'job attempt failed');
-        if (final && options.onFinalFailure) {
-          await options.onFinalFailure(ctx, job, err as Error, log).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure'));
-        } else if (final) {
-          await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).catch(
-            (dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure; the sweeper will see the job again'),
-          );
-        }
-        throw err;
-      }
+      });
     },
     {
       connection,

@@ -9,6 +9,7 @@ import { advancePlan, countWithEpochs, insertChunks, nextRecordings, settleChunk
 import { RESCORE_JOB_TYPE } from './rescore.service.js';
 import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { yieldToLoop } from '../queues/yield.js';
+import { publishSpan } from '../tracing/job-context.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
 const RECORDING_PAGE = 100;
@@ -79,7 +80,10 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
 async function enqueueChunks(ctx: AppContext, jobId: string, chunkIds: readonly string[]): Promise<void> {
   for (let i = 0; i < chunkIds.length; i += 500) {
     const slice = chunkIds.slice(i, i + 500);
-    await ctx.queues.rescore.addBulk(slice.map((chunkId) => ({ name: 'chunk', data: { jobId, chunkId }, opts: { jobId: chunkId } })));
+    // One publish span per page: every chunk of the page carries it, so the parent's trace holds them all.
+    await publishSpan('rescore', { 'noctis.job_id': jobId, 'noctis.chunks': slice.length }, (traced) =>
+      ctx.queues.rescore.addBulk(slice.map((chunkId) => ({ name: 'chunk', data: { jobId, chunkId, ...traced }, opts: { jobId: chunkId } }))),
+    );
   }
 }
 
