@@ -61,7 +61,7 @@ export class App {
     const { config } = options;
     const role = options.roles.web && options.roles.worker ? 'all' : options.roles.web ? 'web' : 'worker';
     const logger = options.logger ?? createLogger(config.LOG_LEVEL, { role });
-    const metrics = createMetrics(role);
+    const metrics = createMetrics(role, { exemplars: config.METRICS_EXEMPLARS });
     const { db, pool } = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
     // Fail fast instead of buffering while Redis is away: ingest has already made its data
     // durable and the sweeper re-enqueues.
@@ -71,7 +71,7 @@ export class App {
     for (const queue of Object.values(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
     const registry = new ModelRegistry(config.MODELS_DIR, logger);
     const modelSync = new ModelSync(redis, config.QUEUE_PREFIX, registry, metrics, logger);
-    registerRuntimeMetrics(metrics, queues, pool);
+    registerRuntimeMetrics(metrics, queues, pool, db);
     const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
     const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger, metricsText };
     return new App(ctx, options);

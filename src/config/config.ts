@@ -80,6 +80,9 @@ const ConfigFields = z.object({
   JOB_LOCK_SECONDS: intIn(1, 3600, 60),
   NOCTIS_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  // OpenMetrics /metrics with trace-id exemplars on noctis_job_wait_seconds; off by default because
+  // it changes the exposition format existing scrapers read.
+  METRICS_EXEMPLARS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 6000),
   // All keys of one tenant together, so minting more keys does not raise a tenant's ceiling.
   TENANT_RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 12000),

@@ -4,7 +4,8 @@ import type { RecordingRow } from '../db/database.js';
 import type { AppContext } from '../app-context.js';
 import { hasStoredEpochs, insertEpochs } from '../epochs/epochs.repository.js';
 import { float32FromLE } from '../epochs/float32-le.js';
-import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository.js';
+import { findJob, finishJob, lockJob, markActive, type FinishedJob } from '../jobs/jobs.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
@@ -57,6 +58,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   const scores = usable ? scoreEpochsTraced(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
 
+  let finished: FinishedJob | undefined;
   const result = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockJob(trx, jobId);
     if (!locked || (locked.state !== 'active' && locked.state !== 'queued')) return locked?.result as IngestResult;
@@ -76,10 +78,12 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
       rescored: 0,
       model_version: usable?.version ?? null,
     };
-    await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+    finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
     await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
     return outcome;
   });
+  // After the commit: a rolled-back finish never counts.
+  observeJobWait(ctx.metrics, finished);
   ctx.metrics.epochsIngested.inc(result.inserted);
   ctx.metrics.epochsDuplicate.inc(result.duplicates);
   if (result.model_version) ctx.metrics.predictionsWritten.inc({ model_version: result.model_version }, result.predicted);
@@ -110,16 +114,16 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       await refreshNightAfterIngest(trx, recording.id, model);
       await recordNightScoring(trx, recording.id, indices.length, false);
       const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
-      await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
-      return { outcome, generation: null, written: predicted };
+      return { outcome, generation: null, written: predicted, finished };
     }
     // Nothing new (a re-sent upload) and nothing waiting: the night is as its last scoring saw it.
     if (inserted.length === 0 && (await nightIsCurrent(trx, recording.id, model.version, indices))) {
       const outcome: IngestResult = { ...partial, predicted: indices.length, rescored: 0, model_version: model.version };
-      await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
-      return { outcome, generation: null, written: 0 };
+      return { outcome, generation: null, written: 0, finished };
     }
     if (inserted.length > 0) await refreshNightAfterIngest(trx, recording.id, null);
     const generation = await requestNightScoring(trx, recording.id);
@@ -128,9 +132,10 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       .set({ awaits_scoring: true, result: JSON.stringify(partial), progress: JSON.stringify({ done: indices.length, total: indices.length }), updated_at: sql`now()` })
       .where('id', '=', jobId)
       .execute();
-    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation, written: 0 };
+    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation, written: 0, finished: undefined };
   });
   if (!stored) return null;
+  observeJobWait(ctx.metrics, stored.finished);
   ctx.metrics.epochsIngested.inc(stored.outcome.inserted);
   ctx.metrics.epochsDuplicate.inc(stored.outcome.duplicates);
   if (stored.generation === null) {

@@ -7,6 +7,7 @@ import { enqueue, type QueueName } from '../queues/queues.js';
 /** Queues whose entries stand for a row of `jobs` (a night scoring stands for a recording). */
 const JOB_QUEUES = ['ingest', 'predict', 'rescore', 'erase'] as const satisfies readonly QueueName[];
 type JobQueueName = (typeof JOB_QUEUES)[number];
+import { observeJobWait } from '../metrics/job-wait.js';
 import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
 
 /**
@@ -56,7 +57,7 @@ export class Sweeper {
       const name = job.type as JobQueueName;
       const existing = await queues[name].getJob(job.id);
       if (existing && (await existing.isFailed())) {
-        await finishJob(db, job.id, 'failed', { error: { message: existing.failedReason, attempts: existing.attemptsMade } });
+        observeJobWait(this.ctx.metrics, await finishJob(db, job.id, 'failed', { error: { message: existing.failedReason, attempts: existing.attemptsMade } }));
         continue;
       }
       if (!existing) logger.warn({ jobId: job.id, queue: name }, 're-enqueueing a job Redis no longer has');

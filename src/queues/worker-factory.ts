@@ -3,6 +3,7 @@ import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import type { AppContext } from '../app-context.js';
 import { StoredFeaturesMismatch } from '../epochs/epochs.repository.js';
 import { finishJob } from '../jobs/jobs.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import type { Logger } from '../logging/logger.js';
 import { inJobSpan } from '../tracing/job-span.js';
 import { markFailed } from '../tracing/spans.js';
@@ -66,7 +67,8 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
           if (final && options.onFinalFailure) {
             await options.onFinalFailure(ctx, job, err as Error, log).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure'));
           } else if (final) {
-            await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).catch(
+            await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).then(
+              (finished) => observeJobWait(ctx.metrics, finished),
               (dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure; the sweeper will see the job again'),
             );
           }

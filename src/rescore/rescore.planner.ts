@@ -10,6 +10,7 @@ import { RESCORE_JOB_TYPE } from './rescore.service.js';
 import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { yieldToLoop } from '../queues/yield.js';
 import { publishSpan } from '../tracing/job-context.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
 const RECORDING_PAGE = 100;
@@ -118,14 +119,15 @@ async function reconcileChunks(ctx: AppContext, jobId: string, log: Logger): Pro
 
 /** A chunk's final failure: recorded once, counted in the parent's `failed`, never blocking it. */
 export async function failChunk(ctx: AppContext, jobId: string, chunkId: string, error: unknown): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  const counters = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
-    if (!parent) return;
+    if (!parent) return null;
     const epochs = await settleChunk(trx, chunkId, 'failed', { error });
-    if (epochs === null) return;
-    await updateParent(trx, parent, (c) => {
+    if (epochs === null) return null;
+    return updateParent(trx, parent, (c) => {
       c.result.chunks.failed += 1;
       c.progress.done += epochs;
     });
   });
+  observeJobWait(ctx.metrics, counters?.finished);
 }

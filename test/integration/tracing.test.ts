@@ -37,15 +37,20 @@ describe('tracing on: one upload is one trace from the request to the worker row
   let env: TestEnv;
   let receiver: OtlpReceiver;
   let pair: Awaited<ReturnType<typeof startPair>>;
+  let workerMetrics: string;
 
   beforeAll(async () => {
     env = await createTestEnv();
     receiver = await startOtlpReceiver();
+    const metricsPort = await freePort();
+    workerMetrics = `http://127.0.0.1:${metricsPort}`;
     pair = await startPair(env, (role) => ({
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_SERVICE_NAME: `noctis-${role}`,
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // The worker exposes OpenMetrics with exemplars (opt-in) on its probe port.
+      ...(role === 'worker' ? { METRICS_PORT: String(metricsPort), METRICS_EXEMPLARS: 'true' } : {}),
     }));
   });
   afterAll(async () => {
@@ -116,6 +121,11 @@ describe('tracing on: one upload is one trace from the request to the worker row
     // Log lines written inside a span carry its ids.
     const done = logLines(pair.worker.output()).find((l) => l['msg'] === 'job completed' && l['jobId'] === jobId);
     expect(done).toMatchObject({ trace_id: traceId, span_id: processing.spanId });
+
+    // The wait histogram's exemplar names this trace (OpenMetrics, opt-in via METRICS_EXEMPLARS).
+    const metrics = await request(workerMetrics, 'GET', '/metrics');
+    expect(metrics.headers.get('content-type')).toContain('application/openmetrics-text');
+    expect(metrics.body).toMatch(new RegExp(`^noctis_job_wait_seconds_bucket\\{[^}]*type="ingest"[^}]*\\} 1 # \\{trace_id="${traceId}"\\}`, 'm'));
   });
 
   it('records no trace for a request whose caller did not sample it (parent-based sampling)', async () => {
@@ -143,7 +153,7 @@ describe('tracing off', () => {
     env = await createTestEnv();
     receiver = await startOtlpReceiver();
     // The API has an endpoint but OTEL_SDK_DISABLED; the worker has no OTEL_* variable at all.
-    pair = await startPair(env, (role) => (role === 'api' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SDK_DISABLED: 'true', OTEL_BSP_SCHEDULE_DELAY: '100' } : {}));
+    pair = await startPair(env, (role): Record<string, string> => (role === 'api' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SDK_DISABLED: 'true', OTEL_BSP_SCHEDULE_DELAY: '100' } : {}));
   });
   afterAll(async () => {
     await Promise.all([pair?.web.kill('SIGKILL'), pair?.worker.kill('SIGKILL')]);
