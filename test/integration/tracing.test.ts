@@ -50,7 +50,7 @@ describe('tracing on: one upload is one trace from the request to the worker row
       OTEL_SERVICE_NAME: `noctis-${role}`,
       OTEL_BSP_SCHEDULE_DELAY: '100',
       // The worker exposes OpenMetrics with exemplars (opt-in) on its probe port.
-      ...(role === 'worker' ? { METRICS_PORT: String(metricsPort), METRICS_EXEMPLARS: 'true' } : {}),
+      ...(role === 'worker' ? { METRICS_PORT: String(metricsPort), METRICS_EXEMPLARS: 'true', NIGHT_SCORING_DEBOUNCE_MS: '50' } : {}),
     }));
   });
   afterAll(async () => {
@@ -126,6 +126,52 @@ describe('tracing on: one upload is one trace from the request to the worker row
     const metrics = await request(workerMetrics, 'GET', '/metrics');
     expect(metrics.headers.get('content-type')).toContain('application/openmetrics-text');
     expect(metrics.body).toMatch(new RegExp(`^noctis_job_wait_seconds_bucket\\{[^}]*type="ingest"[^}]*\\} 1 # \\{trace_id="${traceId}"\\}`, 'm'));
+  });
+
+  it('carries the trace on into the night scoring a later upload queues', async () => {
+    const rec = await createRecording(pair.apiUrl);
+    const first = await request(pair.apiUrl, 'POST', INGEST_PATH, { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs });
+    expect((await waitForJob(pair.apiUrl, first.body.job_id, 60_000)).state).toBe('completed');
+    // The second part of the night is stored, then scored with the whole night by a night job.
+    const traceId = randomBytes(16).toString('hex');
+    const more = epochs.map((e) => ({ ...e, epoch_index: e.epoch_index + epochs.length }));
+    const res = await request(pair.apiUrl, 'POST', INGEST_PATH, { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs: more }, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    expect((await waitForJob(pair.apiUrl, res.body.job_id, 60_000)).state).toBe('completed');
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
+    await waitUntil('the night scoring span', () => inTrace().some((s) => s.name === 'night process' && s.attributes['noctis.job.outcome'] === 'completed'), 20_000, 100);
+    const spans = inTrace();
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const ingest = spans.find((s) => s.name === 'ingest process')!;
+    const night = spans.find((s) => s.name === 'night process' && s.attributes['noctis.job.outcome'] === 'completed')!;
+    const publish = byId.get(night.parentSpanId)!;
+    expect(publish.name).toBe('night publish');
+    expect(publish.attributes).toMatchObject({ 'noctis.recording_id': rec.id });
+    expect(publish.parentSpanId).toBe(ingest.spanId);
+    // The whole night is scored under the night job's span.
+    expect(spans.some((s) => s.name === 'score' && s.parentSpanId === night.spanId && s.attributes['noctis.epochs'] === 2 * epochs.length)).toBe(true);
+  });
+
+  it('makes one trace of a re-score: request, planner, chunks', async () => {
+    const rec = await createRecording(pair.apiUrl);
+    const up = await request(pair.apiUrl, 'POST', INGEST_PATH, { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs });
+    expect((await waitForJob(pair.apiUrl, up.body.job_id, 60_000)).state).toBe('completed');
+    const traceId = randomBytes(16).toString('hex');
+    const res = await request(pair.apiUrl, 'POST', '/v1/rescore', { recording_ids: [rec.id] }, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect((await waitForJob(pair.apiUrl, res.body.job_id, 60_000)).state).toBe('completed');
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
+    const chunks = () => inTrace().filter((s) => s.name === 'rescore process' && s.attributes['messaging.message.id'] !== res.body.job_id);
+    await waitUntil('the chunk spans', () => chunks().some((s) => s.attributes['noctis.job.outcome'] === 'completed'), 20_000, 100);
+    const spans = inTrace();
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const planner = spans.find((s) => s.name === 'rescore process' && s.attributes['messaging.message.id'] === res.body.job_id)!;
+    expect(byId.get(planner.parentSpanId)?.name).toBe('rescore publish');
+    for (const chunk of chunks()) {
+      expect(chunk.attributes['noctis.job_id']).toBe(res.body.job_id);
+      const publish = byId.get(chunk.parentSpanId)!;
+      expect(publish.name).toBe('rescore publish');
+      expect(publish.parentSpanId).toBe(planner.spanId);
+    }
   });
 
   it('records no trace for a request whose caller did not sample it (parent-based sampling)', async () => {
