@@ -3,7 +3,8 @@
 // alternate an API + worker pair started with tracing off (no OTEL_* variable) and one started
 // with tracing on, exporting OTLP/HTTP protobuf to a receiver on loopback that answers 200 at once,
 // so a noisy shared machine hits both modes alike. Every span is sampled (the default sampler).
-//   npm run bench:tracing        (BENCH_TRACING_ROUNDS=3 BENCH_TRACING_NIGHTS=20 per round and mode)
+//   npm run bench:tracing        (BENCH_TRACING_ROUNDS=3 BENCH_TRACING_NIGHTS=20 per round and mode,
+//                                 BENCH_TRACING_SAMPLER=always_off to trace with nothing sampled)
 import { loadavg } from 'node:os';
 import { startOtlpReceiver } from '../test/helpers/otlp-receiver.js';
 import { packedBody, realNights } from './lib/nights.js';
@@ -13,8 +14,11 @@ import { BENCH_HEADERS, BenchStack, withRecording, type NightBody } from './lib/
 const ROUNDS = Number(process.env['BENCH_TRACING_ROUNDS'] ?? 3);
 const NIGHTS = Number(process.env['BENCH_TRACING_NIGHTS'] ?? 20);
 const WARMUP = 3;
+// OTEL_TRACES_SAMPLER for the traced pairs (default: the SDK's, parentbased_always_on). always_off
+// separates the instrumentations' own cost from that of recording and exporting spans.
+const SAMPLER = process.env['BENCH_TRACING_SAMPLER'];
 
-const report = new Reporter('Tracing off vs on: end-to-end ingest of one night');
+const report = new Reporter(`Tracing off vs on${SAMPLER ? ` (sampler ${SAMPLER})` : ''}: end-to-end ingest of one night`);
 const receiver = await startOtlpReceiver();
 const stack = await BenchStack.create();
 
@@ -42,7 +46,7 @@ try {
     // Alternate which mode goes first, so a drift in machine load favours neither.
     const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
     for (const mode of order) {
-      const otel: Record<string, string> = mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'noctis-bench' } : {};
+      const otel: Record<string, string> = mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'noctis-bench', ...(SAMPLER ? { OTEL_TRACES_SAMPLER: SAMPLER } : {}) } : {};
       const api = await stack.startApi(otel);
       const worker = await stack.startWorker(otel);
       loads.push(loadavg().map((l) => l.toFixed(2)).join(' '));
