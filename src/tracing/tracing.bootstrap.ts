@@ -1,6 +1,11 @@
 import { register } from 'node:module';
 import { tracingSettings, type TracingSettings } from './tracing.settings.js';
 
+/** The most a graceful stop waits for buffered spans to leave. */
+export const FLUSH_LIMIT_MS = 3000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /** What an entry point holds on to: flushes buffered spans on a graceful stop. */
 export interface TracingHandle {
   readonly settings: TracingSettings;
@@ -26,7 +31,8 @@ export async function startTracing(env: Readonly<Record<string, string | undefin
   let stopping: Promise<void> | null = null;
   return {
     settings,
-    // Idempotent: a second signal or an error path may call it again.
-    shutdown: () => (stopping ??= sdk.shutdown().catch(() => undefined)),
+    // Idempotent: a second signal or an error path may call it again. Bounded: an unreachable
+    // collector makes the exporter retry with backoff, and spans are not worth a late exit.
+    shutdown: () => (stopping ??= Promise.race([sdk.shutdown().catch(() => undefined), delay(FLUSH_LIMIT_MS)])),
   };
 }

@@ -17,6 +17,11 @@ export function createSdk(env: Readonly<Record<string, string | undefined>>): No
   return new NodeSDK({
     // OTEL_SERVICE_NAME, when set, overrides this default.
     serviceName: env['OTEL_SERVICE_NAME'] ?? 'noctis',
+    // Traces only. Left to the environment, the SDK would also start OTLP metrics and logs exporters
+    // (its default), and the instrumentations would record a histogram per request and per query:
+    // metrics are prom-client's job here, logs go to stdout.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),

@@ -20,6 +20,8 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Requests that reached the receiver at all (traces or anything else). */
   readonly requests: number;
+  /** The path of each request (`/v1/traces`, `/v1/metrics`, `/v1/logs`). */
+  readonly paths: string[];
   close(): Promise<void>;
 }
 
@@ -41,9 +43,11 @@ const attributes = (list: KeyValue[] | undefined) => Object.fromEntries((list ??
  */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const paths: string[] = [];
   let requests = 0;
   const server: Server = createServer((req, res) => {
     requests++;
+    paths.push(req.url ?? '');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -75,6 +79,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spans,
+    paths,
     get requests() {
       return requests;
     },

@@ -6,6 +6,7 @@ import { spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } fro
 import { freePort, spawnEntry, waitUntil, type ChildHandle } from '../helpers/processes.js';
 import { FEATURE_SCHEMA_VERSION } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
+import { FLUSH_LIMIT_MS } from '../../src/tracing/tracing.bootstrap.js';
 
 const up = (url: string) => async () => (await request(url, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200;
 const SERVER = 2;
@@ -184,9 +185,20 @@ describe('tracing on: one upload is one trace from the request to the worker row
     expect(receiver.spans.filter((s) => s.traceId === traceId)).toEqual([]);
   });
 
-  it('flushes and exits 0 on SIGTERM', async () => {
+  it('starts a trace of its own for a malformed traceparent', async () => {
+    const before = new Set(receiver.spans.map((s) => s.traceId));
+    const res = await request(pair.apiUrl, 'GET', '/v1/models', undefined, { traceparent: '00-not-a-trace-01' });
+    expect(res.status).toBe(200);
+    await waitUntil('its span', () => receiver.spans.some((s) => !before.has(s.traceId) && s.kind === SERVER && s.attributes['url.path'] === '/v1/models'), 10_000, 100);
+    const span = receiver.spans.find((s) => !before.has(s.traceId) && s.kind === SERVER && s.attributes['url.path'] === '/v1/models')!;
+    expect(span.parentSpanId).toBe('');
+  });
+
+  it('flushes and exits 0 on SIGTERM, having sent traces only (no OTLP metrics or logs)', async () => {
     expect(await pair.web.kill('SIGTERM')).toBe(0);
     expect(await pair.worker.kill('SIGTERM')).toBe(0);
+    expect(receiver.paths.length).toBeGreaterThan(0);
+    expect(new Set(receiver.paths)).toEqual(new Set(['/v1/traces']));
   });
 });
 
@@ -220,5 +232,36 @@ describe('tracing off', () => {
     expect(worker.find((l) => l['tracing'] !== undefined)).toMatchObject({ tracing: false });
     expect(worker.some((l) => l['msg'] === 'job completed')).toBe(true);
     for (const line of [...api, ...worker]) expect(line).not.toHaveProperty('trace_id');
+  });
+});
+
+describe('tracing on with the collector unreachable', () => {
+  let env: TestEnv;
+  let pair: Awaited<ReturnType<typeof startPair>>;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    // Nothing listens there: every export is refused.
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    pair = await startPair(env, (role) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: `noctis-${role}`, OTEL_BSP_SCHEDULE_DELAY: '100' }));
+  });
+  afterAll(async () => {
+    await Promise.all([pair?.web.kill('SIGKILL'), pair?.worker.kill('SIGKILL')]);
+    await env.dispose();
+  });
+
+  it('still accepts and completes uploads, logs with trace ids, and stops cleanly', async () => {
+    const rec = await createRecording(pair.apiUrl);
+    const res = await request(pair.apiUrl, 'POST', INGEST_PATH, { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs });
+    expect(res.status).toBe(202);
+    expect((await waitForJob(pair.apiUrl, res.body.job_id, 60_000)).state).toBe('completed');
+    const done = logLines(pair.worker.output()).find((l) => l['msg'] === 'job completed' && l['jobId'] === res.body.job_id);
+    expect(done?.['trace_id']).toMatch(/^[0-9a-f]{32}$/);
+    await new Promise((r) => setTimeout(r, 300)); // a failed export or two
+    // The exporter retries a refused export with backoff; the flush on SIGTERM gives up after
+    // FLUSH_LIMIT_MS and the exit is still 0.
+    const t0 = Date.now();
+    expect(await Promise.all([pair.web.kill('SIGTERM'), pair.worker.kill('SIGTERM')])).toEqual([0, 0]);
+    expect(Date.now() - t0).toBeLessThan(FLUSH_LIMIT_MS + 3000);
   });
 });
