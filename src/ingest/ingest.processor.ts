@@ -11,7 +11,7 @@ import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
 import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
-import { scoreEpochsTraced } from '../tracing/scoring-span.js';
+import { scoreEpochsTraced } from '../models/model-scoring.traced.js';
 import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
 

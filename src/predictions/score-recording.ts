@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { loadStoredNight, type RecordingClock, type StoredNight } from '../epochs/epochs.repository.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { scoreEpochsTraced } from '../tracing/scoring-span.js';
+import { scoreEpochsTraced } from '../models/model-scoring.traced.js';
 import { refreshScoredNight } from '../nights/night-store.js';
 import { yieldToLoop } from '../queues/yield.js';
 import { epochWindow, startingAt } from '../recordings/epoch-window.js';
