@@ -8,6 +8,7 @@ import { enqueue } from '../queues/queues.js';
 import { inSpan } from '../tracing/spans.js';
 import type { z } from 'zod';
 import type { IngestAccepted } from './ingest.schemas.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 
 export type Accepted = z.infer<typeof IngestAccepted>;
 
@@ -50,11 +51,7 @@ async function acceptNow(ctx: AppContext, jobId: string, recording: RecordingRow
       n_features: nFeatures,
     })
     .execute();
-  try {
-    await enqueue(ctx.queues, 'ingest', jobId);
-  } catch (err) {
-    // The epochs are durable already; the sweeper will enqueue this job once Redis is back.
-    ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry');
-  }
+  // The epochs are durable already; without Redis the sweeper enqueues this job once it is back.
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'ingest', jobId));
   return { job_id: jobId, status_url: jobStatusUrl(jobId), accepted: decoded.count };
 }

@@ -1,15 +1,18 @@
 import { Gauge } from 'prom-client';
-import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { Database } from '../db/database.js';
 import type { Metrics } from './metrics.js';
 import { QUEUE_NAMES, type Queues } from '../queues/queues.js';
-import { JOB_TYPES, oldestUnfinishedAges } from '../jobs/jobs.waiting.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
 
 /** Gauges read at scrape time: queue depths from Redis, the oldest waiting job from PostgreSQL, and the pg pool's connection use. */
-export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: pg.Pool, db: Kysely<Database>): void {
+/** Where the oldest-unfinished gauge reads from (jobs/jobs.waiting.ts, handed in by the composition root). */
+export interface UnfinishedJobs {
+  readonly types: readonly string[];
+  oldestAges(): Promise<ReadonlyArray<{ type: string; age_seconds: number }>>;
+}
+
+export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: pg.Pool, unfinished: UnfinishedJobs): void {
   new Gauge({
     name: 'noctis_job_oldest_unfinished_age_seconds',
     // Every process reads the same rows; summing across cluster workers would multiply them.
@@ -19,9 +22,9 @@ export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: p
     registers: [metrics.registry],
     async collect() {
       try {
-        const ages = new Map((await oldestUnfinishedAges(db)).map((r) => [r.type, r.age_seconds]));
+        const ages = new Map((await unfinished.oldestAges()).map((r) => [r.type, r.age_seconds]));
         // Every type is reported, 0 when nothing waits, so an alert's series never vanishes.
-        for (const type of JOB_TYPES) this.set({ type }, Math.max(0, ages.get(type) ?? 0));
+        for (const type of unfinished.types) this.set({ type }, Math.max(0, ages.get(type) ?? 0));
       } catch {
         // PostgreSQL down: no value rather than a failed scrape (readiness reports the outage).
         this.reset();
