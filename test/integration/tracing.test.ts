@@ -109,6 +109,14 @@ describe('tracing on: one upload is one trace from the request to the worker row
     for (const s of workerPg) expect(ancestors(s)).toContain('ingest process');
     expect(workerPg.some((s) => /INSERT/i.test(String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name)))).toBe(true);
 
+    // What is left out: probes and scrapes, Express middleware and routers, and database or Redis
+    // calls outside a trace (a worker's polling, the sweeper).
+    for (const s of receiver.spans) {
+      expect(['/healthz', '/readyz', '/metrics']).not.toContain(s.attributes['url.path']);
+      expect(['middleware', 'router']).not.toContain(s.attributes['express.type']);
+      if (s.scope.includes('pg') || s.scope.includes('ioredis')) expect(s.parentSpanId, s.name).not.toBe('');
+    }
+
     // Ids and counts only: no feature value, label or stage in any attribute of any span.
     const labels = ['"W"', '"NREM"', '"REM"'];
     for (const s of receiver.spans) {
