@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { createDb } from './db/connection.js';
@@ -18,7 +17,8 @@ import { registerRuntimeMetrics } from './metrics/runtime-metrics.js';
 import { ModelRegistry } from './models/model-registry.js';
 import { ModelSync } from './models/model-sync.js';
 import { processPredict } from './predictions/predict.processor.js';
-import { closeQueues, createQueues } from './queues/queues.js';
+import { allQueues, closeQueues, createQueues } from './queues/queues.js';
+import { closeRedis, createRedisClient } from './redis/connections.js';
 import { createWorker } from './queues/worker-factory.js';
 import { processRescore, rescoreFinalFailure } from './rescore/rescore.processor.js';
 import { syncRescoreSchedule } from './rescore/rescore.schedule.js';
@@ -57,14 +57,12 @@ export class App {
     const logger = options.logger ?? createLogger(config.LOG_LEVEL, { role });
     const metrics = createMetrics(role);
     const { db, pool } = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
-    // Fail fast instead of buffering while Redis is away: ingest has already made its data
-    // durable and the sweeper re-enqueues.
-    const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    const redis = createRedisClient(config.REDIS, 'command');
     redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
-    const queues = createQueues(redis, config.QUEUE_PREFIX);
-    for (const queue of Object.values(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+    const queues = createQueues(redis, config.QUEUE_PREFIX, config.QUEUE_SHARDS);
+    for (const queue of allQueues(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
     const registry = new ModelRegistry(config.MODELS_DIR, logger);
-    const modelSync = new ModelSync(redis, config.QUEUE_PREFIX, registry, metrics, logger);
+    const modelSync = new ModelSync(redis, () => createRedisClient(config.REDIS, 'subscriber'), config.QUEUE_PREFIX, registry, metrics, logger);
     registerRuntimeMetrics(metrics, queues, pool);
     const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
     const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger, metricsText };
@@ -95,9 +93,13 @@ export class App {
     await ctx.modelSync.start().catch((err: unknown) => ctx.logger.warn({ err }, 'model sync not subscribed'));
     if (options.roles.worker) {
       const concurrency = ctx.config.WORKER_CONCURRENCY;
-      this.workers = [createWorker(ctx, 'ingest', (c, id, log) => processIngest(c, id, log), concurrency), createWorker(ctx, 'predict', (c, id) => processPredict(c, id), concurrency)];
-      this.workers.push(createWorker(ctx, 'rescore', processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
-      this.workers.push(createWorker(ctx, 'night', (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
+      // Every shard's ingest and night queues get a worker of their own (WORKER_CONCURRENCY each).
+      for (const shard of ctx.queues.shards) {
+        this.workers.push(createWorker(ctx, 'ingest', shard.ingest, (c, id, log) => processIngest(c, id, log), concurrency));
+        this.workers.push(createWorker(ctx, 'night', shard.night, (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
+      }
+      this.workers.push(createWorker(ctx, 'predict', ctx.queues.predict, (c, id) => processPredict(c, id), concurrency));
+      this.workers.push(createWorker(ctx, 'rescore', ctx.queues.rescore, processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
       await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();
@@ -138,7 +140,7 @@ export class App {
     await this.idleCloser?.stop();
     await ctx.modelSync.stop();
     await closeQueues(ctx.queues);
-    await ctx.redis.quit().catch(() => ctx.redis.disconnect());
+    await closeRedis(ctx.redis);
     await ctx.db.destroy();
   }
 }

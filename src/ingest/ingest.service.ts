@@ -47,7 +47,7 @@ export async function acceptIngest(ctx: AppContext, recording: RecordingRow, dec
     })
     .execute();
   try {
-    await enqueue(ctx.queues, 'ingest', jobId);
+    await enqueue(ctx.queues, 'ingest', jobId, recording.id);
   } catch (err) {
     // The epochs are durable already; the sweeper will enqueue this job once Redis is back.
     ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry');

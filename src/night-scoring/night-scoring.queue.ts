@@ -1,4 +1,4 @@
-import type { Queues } from '../queues/queues.js';
+import { shardFor, type Queues } from '../queues/queues.js';
 
 /** Queue id of a recording's scoring request: one per generation, so a running scoring never swallows a new request. */
 export function nightJobId(recordingId: string, generation: number): string {
@@ -7,5 +7,6 @@ export function nightJobId(recordingId: string, generation: number): string {
 
 /** Adds the generation's scoring job; a no-op while that job is still queued. */
 export async function enqueueNightScoring(queues: Queues, recordingId: string, generation: number, delayMs: number): Promise<void> {
-  await queues.night.add('night', { recordingId, generation }, { jobId: nightJobId(recordingId, generation), delay: delayMs });
+  // The recording's shard, where its ingest jobs are too.
+  await shardFor(queues, recordingId).night.add('night', { recordingId, generation }, { jobId: nightJobId(recordingId, generation), delay: delayMs });
 }

@@ -1,10 +1,11 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import type { AppContext } from '../app-context.js';
 import { StoredFeaturesMismatch } from '../epochs/epochs.repository.js';
 import { finishJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
-import { bullPrefix, type JobPayloads, type QueueName } from './queues.js';
+import { closeRedis, createRedisClient } from '../redis/connections.js';
+import type { JobPayloads, QueueName } from './queues.js';
 
 export interface WorkerOptions<K extends QueueName> {
   /** Replaces the default (mark the PostgreSQL job failed) once retries are exhausted. */
@@ -21,9 +22,11 @@ export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, lo
  * A BullMQ worker whose job state lives in PostgreSQL: the processor writes results, and this
  * wrapper records the final failure once retries are exhausted or the error is permanent.
  */
-export function createWorker<K extends QueueName>(ctx: AppContext, name: K, processor: Processor<K>, concurrency: number, options: WorkerOptions<K> = {}): Worker<JobPayloads[K]> {
+export function createWorker<K extends QueueName>(ctx: AppContext, _kind: K, queue: Queue<JobPayloads[K]>, processor: Processor<K>, concurrency: number, options: WorkerOptions<K> = {}): Worker<JobPayloads[K]> {
+  // The worker consumes the queue it is given: same name, same prefix (a shard's hash tag).
+  const name = queue.name;
   // Blocking commands need their own connection, which must wait out Redis outages, not fail.
-  const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  const connection = createRedisClient(ctx.config.REDIS, 'blocking');
   connection.on('error', (err) => ctx.logger.debug({ err, queue: name }, 'worker redis error'));
   const worker = new Worker<JobPayloads[K]>(
     name,
@@ -67,7 +70,7 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
     },
     {
       connection,
-      prefix: bullPrefix(ctx.config.QUEUE_PREFIX),
+      prefix: queue.opts.prefix!,
       concurrency,
       // A killed worker's jobs come back after the lock expires; processors yield between batches
       // so a live worker always renews its lock in time.
@@ -80,7 +83,7 @@ export function createWorker<K extends QueueName>(ctx: AppContext, name: K, proc
   const close = worker.close.bind(worker);
   worker.close = async (force?: boolean) => {
     await close(force);
-    await connection.quit().catch(() => connection.disconnect());
+    await closeRedis(connection);
   };
   return worker;
 }
