@@ -1,0 +1,124 @@
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { shardIndex, shardPrefix, shardQueueName } from '../../src/queues/shards.js';
+import { openDb } from '../helpers/fixtures.js';
+import { request } from '../helpers/http.js';
+import { copyModels } from '../helpers/model-dirs.js';
+import { startRedisCluster, type RedisClusterHandle } from '../helpers/processes.js';
+import { ingestRescoreReload, startDeployment, type Deployment } from '../helpers/redis-scenario.js';
+import { uniqueName } from '../helpers/services.js';
+import { syntheticNight } from '../helpers/synthetic-night.js';
+import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
+
+const SHARDS = 3;
+
+/** Port of the master that owns each key's slot, asked of the cluster itself. */
+async function owners(probe: Redis, keys: readonly string[]): Promise<number[]> {
+  const slots = (await probe.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+  return Promise.all(
+    keys.map(async (key) => {
+      const slot = (await probe.call('CLUSTER', 'KEYSLOT', key)) as number;
+      return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    }),
+  );
+}
+
+async function keysOn(port: number, pattern: string): Promise<string[]> {
+  const node = new Redis(port, '127.0.0.1');
+  try {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== '0');
+    return found;
+  } finally {
+    node.disconnect();
+  }
+}
+
+describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
+  let cluster: RedisClusterHandle;
+  let env: TestEnv;
+  let models: ReturnType<typeof copyModels>;
+  let deployment: Deployment;
+  let db: Kysely<Database>;
+  let prefix: string;
+  let shardOwners: number[];
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    // Which master a shard lands on follows CRC16 of its hash tag, so three shards may share a
+    // master. The test takes a deployment prefix whose shards sit on three different masters, to
+    // show that the queues then really spread.
+    const probe = new Redis(cluster.ports[0]!, '127.0.0.1');
+    try {
+      for (;;) {
+        prefix = uniqueName('rc');
+        shardOwners = await owners(probe, Array.from({ length: SHARDS }, (_, i) => shardPrefix(prefix, i)));
+        if (new Set(shardOwners).size === SHARDS) break;
+      }
+    } finally {
+      probe.disconnect();
+    }
+    env = await createTestEnv();
+    models = copyModels(['wnr-v1', 'wnr-v2']);
+    deployment = await startDeployment(env, {
+      REDIS_URL: undefined,
+      REDIS_CLUSTER_NODES: cluster.ports.map((p) => `127.0.0.1:${p}`).join(','),
+      QUEUE_SHARDS: String(SHARDS),
+      QUEUE_PREFIX: prefix,
+      MODELS_DIR: models.dir,
+      ACTIVE_MODEL_VERSION: 'wnr-v1',
+    });
+    db = openDb(env);
+  }, 120_000);
+
+  afterAll(async () => {
+    await deployment?.stop();
+    await db?.destroy();
+    await cluster?.stop();
+    models?.remove();
+    await env?.dispose();
+  });
+
+  it('is ready: every shard answers a BullMQ script on its own master', async () => {
+    const ready = await request(deployment.baseUrl, 'GET', '/readyz');
+    expect(ready.body).toMatchObject({ status: 'ready', failed: [] });
+  });
+
+  it('runs ingest, a re-score and a model reload broadcast end to end; each ingest job sits on the master of its shard, over more than one master', async () => {
+    // Enough recordings that, by recording id, every shard gets some.
+    const nights = Array.from({ length: 9 }, (_, i) => syntheticNight(300 + i, 120));
+    const jobs = await ingestRescoreReload(deployment, db, nights);
+
+    // Each ingest job's BullMQ hash sits under its recording's shard, on the master owning that
+    // shard's tag and nowhere else.
+    const mastersWithJobs = new Set<number>();
+    for (const { recordingId, jobId } of jobs) {
+      const shard = shardIndex(recordingId, SHARDS);
+      const key = `${shardPrefix(prefix, shard)}:${shardQueueName('ingest', shard)}:${jobId}`;
+      for (const port of cluster.ports) expect(await keysOn(port, key), `${key} on ${port}`).toEqual(port === shardOwners[shard] ? [key] : []);
+      mastersWithJobs.add(shardOwners[shard]!);
+    }
+    // Ten random recording ids all on one shard has odds of 3^-9.
+    expect(mastersWithJobs.size).toBeGreaterThan(1);
+    // Noctis's own keys (the rate limiter's Lua script, the reload choice) live under `{prefix}` too.
+    const base = await keysOn(shardOwners[0]!, `${shardPrefix(prefix, 0)}:*`);
+    expect(base.some((k) => k.includes(':ratelimit:'))).toBe(true);
+    expect(base).toContain(`${shardPrefix(prefix, 0)}:models:active`);
+  });
+
+  it('lists every shard queue in Bull Board and in the metrics', async () => {
+    const names = ['ingest', 'night', 'ingest-1', 'night-1', 'ingest-2', 'night-2', 'predict', 'rescore'];
+    const board = await request(deployment.baseUrl, 'GET', '/admin/queues/api/queues');
+    expect(board.status).toBe(200);
+    expect(board.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([...names].sort());
+    const metrics = await request(deployment.baseUrl, 'GET', '/metrics');
+    for (const name of names) expect(metrics.body).toContain(`noctis_queue_jobs{queue="${name}",state="completed",`);
+  });
+});
