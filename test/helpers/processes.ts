@@ -85,6 +85,10 @@ export async function startRedis(port?: number, password?: string): Promise<{ ur
 export interface RedisClusterHandle {
   /** The nodes' ports, each a master owning a third of the slots. */
   readonly ports: readonly number[];
+  /** SIGKILLs the node on `port` (a master down, no failover: the cluster has no replicas). */
+  kill(port: number): Promise<void>;
+  /** Starts a killed node again: empty, but its nodes.conf gives it back its slots. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,32 +104,46 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
   const ports: number[] = [];
   const children: ChildProcess[] = [];
   const exits: Array<Promise<void>> = [];
+  const args: string[][] = [];
   const stop = async () => {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(exits);
     await rm(dir, { recursive: true, force: true });
   };
+  const launch = (at: number) => {
+    const child = spawn('redis-server', args[at]!, { stdio: 'ignore' });
+    children[at] = child;
+    exits[at] = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  };
+  const cli = (cliArgs: string[]) =>
+    new Promise<string>((resolve, reject) => execFile('redis-cli', cliArgs, { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
+  const clusterOk = async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'cluster', 'info']).catch(() => '')))).every((o) => o.includes('cluster_state:ok'));
   try {
     for (let i = 0; i < 3; i++) {
       // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
       const [port, bus] = [await freePort(), await freePort()];
-      const child = spawn(
-        'redis-server',
-        ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no'],
-        { stdio: 'ignore' },
-      );
-      children.push(child);
-      exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())));
+      args.push(['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no']);
       ports.push(port);
+      launch(i);
     }
-    const cli = (args: string[]) =>
-      new Promise<string>((resolve, reject) => execFile('redis-cli', args, { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
     await waitUntil('cluster nodes to answer', async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'ping']).catch(() => '')))).every((o) => o.trim() === 'PONG'), 15_000);
     await cli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
-    await waitUntil('the cluster to be ok', async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'cluster', 'info'])))).every((o) => o.includes('cluster_state:ok')), 30_000, 200);
+    await waitUntil('the cluster to be ok', clusterOk, 30_000, 200);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ports, stop };
+  return {
+    ports,
+    async kill(port) {
+      const at = ports.indexOf(port);
+      children[at]!.kill('SIGKILL');
+      await exits[at];
+    },
+    async restart(port) {
+      launch(ports.indexOf(port));
+      await waitUntil('the cluster to be ok again', clusterOk, 30_000, 200);
+    },
+    stop,
+  };
 }

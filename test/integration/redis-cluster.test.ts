@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { shardIndex, shardPrefix, shardQueueName } from '../../src/queues/shards.js';
 import { openDb } from '../helpers/fixtures.js';
-import { request } from '../helpers/http.js';
+import { request, waitForJob } from '../helpers/http.js';
 import { copyModels } from '../helpers/model-dirs.js';
-import { startRedisCluster, type RedisClusterHandle } from '../helpers/processes.js';
-import { ingestRescoreReload, startDeployment, type Deployment } from '../helpers/redis-scenario.js';
+import { startRedisCluster, waitUntil, type RedisClusterHandle } from '../helpers/processes.js';
+import { ingestRescoreReload, newRecording, postEpochs, startDeployment, type Deployment } from '../helpers/redis-scenario.js';
 import { uniqueName } from '../helpers/services.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
@@ -74,6 +74,8 @@ describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
       QUEUE_PREFIX: prefix,
       MODELS_DIR: models.dir,
       ACTIVE_MODEL_VERSION: 'wnr-v1',
+      // A job whose queue entry a restarted master lost is enqueued again after this long.
+      SWEEP_STALE_SECONDS: '2',
     });
     db = openDb(env);
   }, 120_000);
@@ -120,5 +122,25 @@ describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
     expect(board.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([...names].sort());
     const metrics = await request(deployment.baseUrl, 'GET', '/metrics');
     for (const name of names) expect(metrics.body).toContain(`noctis_queue_jobs{queue="${name}",state="completed",`);
+  });
+
+  it('with one shard\'s master down: not ready (queue), uploads to that shard are still accepted, and run once it is back', { timeout: 100_000 }, async () => {
+    await cluster.kill(shardOwners[2]!);
+    const ready = await request(deployment.baseUrl, 'GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.failed).toContain('queue');
+    let recordingId: string;
+    do recordingId = await newRecording(deployment.baseUrl);
+    while (shardIndex(recordingId, SHARDS) !== 2);
+    const { status, jobId } = await postEpochs(deployment.baseUrl, recordingId, syntheticNight(320, 60));
+    // The 202 means PostgreSQL holds the epochs; the sweeper enqueues the job once the shard is back.
+    expect(status).toBe(202);
+    const job = await db.selectFrom('ingest_payloads').select('job_id').where('job_id', '=', jobId!).executeTakeFirst();
+    expect(job?.job_id).toBe(jobId);
+
+    // Back (empty: the job's queue entry is gone with it), the sweeper enqueues it again.
+    await cluster.restart(shardOwners[2]!);
+    expect((await waitForJob(deployment.baseUrl, jobId!, 60_000)).state).toBe('completed');
+    await waitUntil('readiness', async () => (await request(deployment.baseUrl, 'GET', '/readyz')).status === 200, 20_000, 200);
   });
 });
