@@ -24,6 +24,12 @@ import { processRescore, rescoreFinalFailure } from './rescore/rescore.processor
 import { syncRescoreSchedule } from './rescore/rescore.schedule.js';
 import { waitForRedis } from './queues/redis-ready.js';
 
+/** Awaits start-up work that needs Redis only when Redis answered; otherwise lets it finish later. */
+async function startWhileUp(redisUp: boolean, work: Promise<unknown>, onError: (err: unknown) => void): Promise<void> {
+  const settled = work.then(() => undefined, onError);
+  if (redisUp) await settled;
+}
+
 export interface AppOptions {
   readonly config: Config;
   /** Re-reads configuration for model reloads; defaults to returning `config`. */
@@ -87,10 +93,13 @@ export class App {
         `DB_POOL_SIZE ${ctx.config.DB_POOL_SIZE} is below the ${demand.needed} connections this process can hold at once; under full load work waits for connections`,
       );
     }
-    if (!(await waitForRedis(ctx.redis, 5000))) ctx.logger.warn('redis not reachable at start; readiness will say so');
+    const redisUp = await waitForRedis(ctx.redis, 5000);
+    if (!redisUp) ctx.logger.warn('redis not reachable at start; readiness will say so');
     await ctx.registry.load(await ctx.modelSync.startupVersion(ctx.config.ACTIVE_MODEL_VERSION));
     setActiveModel(ctx.metrics, ctx.registry.active()?.version ?? null);
-    await ctx.modelSync.start().catch((err: unknown) => ctx.logger.warn({ err }, 'model sync not subscribed'));
+    // Without Redis these would wait for it (a subscription, BullMQ's connection) and the process
+    // would never start serving; they finish on their own once Redis answers.
+    await startWhileUp(redisUp, ctx.modelSync.start(), (err) => ctx.logger.warn({ err }, 'model sync not subscribed'));
     if (options.roles.worker) {
       const concurrency = ctx.config.WORKER_CONCURRENCY;
       // Every shard's ingest and night queues get a worker of their own (WORKER_CONCURRENCY each).
@@ -100,7 +109,7 @@ export class App {
       }
       this.workers.push(createWorker(ctx, 'predict', ctx.queues.predict, (c, id) => processPredict(c, id), concurrency));
       this.workers.push(createWorker(ctx, 'rescore', ctx.queues.rescore, processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
-      await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
+      await startWhileUp(redisUp, syncRescoreSchedule(ctx), (err) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();
       this.idleCloser = new IdleCloser(ctx);

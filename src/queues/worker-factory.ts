@@ -82,7 +82,12 @@ export function createWorker<K extends QueueName>(ctx: AppContext, _kind: K, que
   // BullMQ leaves a connection it was handed open; this one belongs to the worker alone.
   const close = worker.close.bind(worker);
   worker.close = async (force?: boolean) => {
-    await close(force);
+    // A worker whose connection never reached Redis (a wrong Sentinel master name, a dead node)
+    // would wait for it in close(); it has no job in hand, so it drops the connection and closes
+    // without waiting.
+    const unreached = connection.status !== 'ready';
+    if (unreached) connection.disconnect();
+    await close(force || unreached);
     await closeRedis(connection);
   };
   return worker;

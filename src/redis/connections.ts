@@ -50,7 +50,11 @@ export function createRedisClient(target: RedisTarget, role: ConnectionRole): Re
 
 export const isCluster = (client: RedisClient): client is Cluster => client.isCluster;
 
-/** quit(), or disconnect() when quit cannot reach the server. */
+/**
+ * quit() on a ready connection; otherwise disconnect(): a QUIT sent to a connection that never
+ * reached Redis (a wrong master name, a dead node) would wait in its offline queue forever.
+ */
 export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.status !== 'ready') return client.disconnect();
   await client.quit().catch(() => client.disconnect());
 }

@@ -8,7 +8,7 @@ import { waitUntil } from '../helpers/processes.js';
 import { startRedisSentinel, type RedisSentinelHandle } from '../helpers/redis-sentinel.js';
 import { count, ingestRescoreReload, newRecording, postEpochs, startDeployment, type Deployment } from '../helpers/redis-scenario.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
+import { createTestEnv, startTestApp, type TestEnv } from '../helpers/test-app.js';
 
 const CHUNK = 20;
 
@@ -44,6 +44,22 @@ describe('on Redis Sentinel (a primary, a replica, three sentinels)', () => {
     await sentinel?.stop();
     models?.remove();
     await env?.dispose();
+  });
+
+  it('with a master name the sentinels do not know: starts, is not ready (redis, queue), and stops promptly', async () => {
+    const started = Date.now();
+    const wrong = await startTestApp(env, { env: { REDIS_URL: undefined, REDIS_SENTINELS: sentinel.sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','), REDIS_SENTINEL_MASTER: 'no-such-master' } });
+    try {
+      // Start waits 5 s for Redis, then serves so that probes can say what is wrong.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const ready = await request(wrong.baseUrl, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.failed).toEqual(['redis', 'queue']);
+    } finally {
+      const stopping = Date.now();
+      await wrong.stop();
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+    }
   });
 
   it('is ready and runs ingest, a re-score and a reload broadcast end to end', async () => {
