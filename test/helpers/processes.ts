@@ -94,9 +94,10 @@ export interface RedisClusterHandle {
 
 /**
  * A real three-master Redis Cluster of the test's own (`redis-server --cluster-enabled yes`
- * processes joined by `redis-cli --cluster create`), in a temporary directory.
+ * processes joined by `redis-cli --cluster create`), in a temporary directory; `password` sets
+ * requirepass on every node.
  */
-export async function startRedisCluster(): Promise<RedisClusterHandle> {
+export async function startRedisCluster(password?: string): Promise<RedisClusterHandle> {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { execFile } = await import('node:child_process');
@@ -116,13 +117,13 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     exits[at] = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   };
   const cli = (cliArgs: string[]) =>
-    new Promise<string>((resolve, reject) => execFile('redis-cli', cliArgs, { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
+    new Promise<string>((resolve, reject) => execFile('redis-cli', cliArgs, { timeout: 30_000, env: { ...process.env, ...(password === undefined ? {} : { REDISCLI_AUTH: password }) } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
   const clusterOk = async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'cluster', 'info']).catch(() => '')))).every((o) => o.includes('cluster_state:ok'));
   try {
     for (let i = 0; i < 3; i++) {
       // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
       const [port, bus] = [await freePort(), await freePort()];
-      args.push(['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no']);
+      args.push(['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no', ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password])]);
       ports.push(port);
       launch(i);
     }

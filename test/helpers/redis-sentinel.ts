@@ -17,8 +17,8 @@ export interface RedisSentinelHandle {
   stop(): Promise<void>;
 }
 
-const cli = (args: string[]) =>
-  new Promise<string>((resolve, reject) => execFile('redis-cli', args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
+const cli = (args: string[], password?: string) =>
+  new Promise<string>((resolve, reject) => execFile('redis-cli', args, { timeout: 10_000, env: { ...process.env, ...(password === undefined ? {} : { REDISCLI_AUTH: password }) } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
 
 /** `SENTINEL MASTER` answers alternating field and value lines. */
 async function sentinelField(port: number, master: string, field: string): Promise<string | undefined> {
@@ -30,9 +30,10 @@ async function sentinelField(port: number, master: string, field: string): Promi
 /**
  * A primary, one replica and three sentinels (quorum 2) of the test's own, on free ports in a
  * temporary directory (sentinels rewrite their config files). Short timeouts (down after 1 s) so a
- * failover happens within seconds.
+ * failover happens within seconds. `password` protects the primary and the replica (the sentinels
+ * use it to reach them; the sentinels themselves take no password).
  */
-export async function startRedisSentinel(master = 'noctis-test'): Promise<RedisSentinelHandle> {
+export async function startRedisSentinel(password?: string, master = 'noctis-test'): Promise<RedisSentinelHandle> {
   const dir = await mkdtemp(path.join(tmpdir(), 'noctis-sentinel-'));
   const children = new Map<string, ChildProcess>();
   const exits: Array<Promise<void>> = [];
@@ -49,7 +50,8 @@ export async function startRedisSentinel(master = 'noctis-test'): Promise<RedisS
   const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   const sentinelPorts = [await freePort(), await freePort(), await freePort()];
   try {
-    const data = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const auth = password === undefined ? [] : ['--requirepass', password, '--masterauth', password];
+    const data = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...auth];
     start('primary', ['--port', String(primaryPort), ...data]);
     start('replica', ['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(primaryPort), ...data]);
     for (const port of sentinelPorts) {
@@ -64,12 +66,13 @@ export async function startRedisSentinel(master = 'noctis-test'): Promise<RedisS
           `sentinel down-after-milliseconds ${master} 1000`,
           `sentinel failover-timeout ${master} 5000`,
           `sentinel parallel-syncs ${master} 1`,
+          ...(password === undefined ? [] : [`sentinel auth-pass ${master} ${password}`]),
           '',
         ].join('\n'),
       );
       start(`sentinel-${port}`, [file, '--sentinel']);
     }
-    await waitUntil('the replica to sync', async () => (await cli(['-p', String(replicaPort), 'info', 'replication']).catch(() => '')).includes('master_link_status:up'), 20_000, 200);
+    await waitUntil('the replica to sync', async () => (await cli(['-p', String(replicaPort), 'info', 'replication'], password).catch(() => '')).includes('master_link_status:up'), 20_000, 200);
     // Every sentinel must know the replica and the other two, or a failover could not be agreed.
     await waitUntil(
       'the sentinels to find each other and the replica',

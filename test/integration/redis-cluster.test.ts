@@ -10,9 +10,11 @@ import { startRedisCluster, waitUntil, type RedisClusterHandle } from '../helper
 import { ingestRescoreReload, newRecording, postEpochs, startDeployment, type Deployment } from '../helpers/redis-scenario.js';
 import { uniqueName } from '../helpers/services.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
-import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
+import { createTestEnv, startTestApp, type TestEnv } from '../helpers/test-app.js';
 
 const SHARDS = 3;
+// Every node wants a password, so REDIS_PASSWORD is exercised on every connection.
+const PASSWORD = 'cluster-test-password';
 
 /** Port of the master that owns each key's slot, asked of the cluster itself. */
 async function owners(probe: Redis, keys: readonly string[]): Promise<number[]> {
@@ -26,7 +28,7 @@ async function owners(probe: Redis, keys: readonly string[]): Promise<number[]> 
 }
 
 async function keysOn(port: number, pattern: string): Promise<string[]> {
-  const node = new Redis(port, '127.0.0.1');
+  const node = new Redis(port, '127.0.0.1', { password: PASSWORD });
   try {
     const found: string[] = [];
     let cursor = '0';
@@ -41,7 +43,7 @@ async function keysOn(port: number, pattern: string): Promise<string[]> {
   }
 }
 
-describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
+describe('on a three-master Redis Cluster with a password and QUEUE_SHARDS=3', () => {
   let cluster: RedisClusterHandle;
   let env: TestEnv;
   let models: ReturnType<typeof copyModels>;
@@ -51,11 +53,11 @@ describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
   let shardOwners: number[];
 
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = await startRedisCluster(PASSWORD);
     // Which master a shard lands on follows CRC16 of its hash tag, so three shards may share a
     // master. The test takes a deployment prefix whose shards sit on three different masters, to
     // show that the queues then really spread.
-    const probe = new Redis(cluster.ports[0]!, '127.0.0.1');
+    const probe = new Redis(cluster.ports[0]!, '127.0.0.1', { password: PASSWORD });
     try {
       for (;;) {
         prefix = uniqueName('rc');
@@ -70,6 +72,7 @@ describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
     deployment = await startDeployment(env, {
       REDIS_URL: undefined,
       REDIS_CLUSTER_NODES: cluster.ports.map((p) => `127.0.0.1:${p}`).join(','),
+      REDIS_PASSWORD: PASSWORD,
       QUEUE_SHARDS: String(SHARDS),
       QUEUE_PREFIX: prefix,
       MODELS_DIR: models.dir,
@@ -122,6 +125,24 @@ describe('on a three-master Redis Cluster with QUEUE_SHARDS=3', () => {
     expect(board.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([...names].sort());
     const metrics = await request(deployment.baseUrl, 'GET', '/metrics');
     for (const name of names) expect(metrics.body).toContain(`noctis_queue_jobs{queue="${name}",state="completed",`);
+  });
+
+  it('with a wrong REDIS_PASSWORD: starts, is not ready (redis, queue), and stops promptly', async () => {
+    const started = Date.now();
+    const wrong = await startTestApp(env, {
+      roles: { web: true, worker: true },
+      env: { REDIS_URL: undefined, REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.ports[0]}`, REDIS_PASSWORD: 'not-the-password', QUEUE_PREFIX: prefix, MODELS_DIR: models.dir },
+    });
+    try {
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const ready = await request(wrong.baseUrl, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.failed).toEqual(['redis', 'queue']);
+    } finally {
+      const stopping = Date.now();
+      await wrong.stop();
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+    }
   });
 
   it('with one shard\'s master down: not ready (queue), uploads to that shard are still accepted, and run once it is back', { timeout: 100_000 }, async () => {

@@ -11,8 +11,10 @@ import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type TestEnv } from '../helpers/test-app.js';
 
 const CHUNK = 20;
+// The primary and replica want a password, so REDIS_PASSWORD is exercised on every connection.
+const PASSWORD = 'sentinel-test-password';
 
-describe('on Redis Sentinel (a primary, a replica, three sentinels)', () => {
+describe('on Redis Sentinel (a primary and a replica with a password, three sentinels)', () => {
   let sentinel: RedisSentinelHandle;
   let env: TestEnv;
   let models: ReturnType<typeof copyModels>;
@@ -20,13 +22,14 @@ describe('on Redis Sentinel (a primary, a replica, three sentinels)', () => {
   let db: Kysely<Database>;
 
   beforeAll(async () => {
-    sentinel = await startRedisSentinel();
+    sentinel = await startRedisSentinel(PASSWORD);
     env = await createTestEnv();
     models = copyModels(['wnr-v1', 'wnr-v2']);
     deployment = await startDeployment(env, {
       REDIS_URL: undefined,
       REDIS_SENTINELS: sentinel.sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','),
       REDIS_SENTINEL_MASTER: sentinel.master,
+      REDIS_PASSWORD: PASSWORD,
       MODELS_DIR: models.dir,
       ACTIVE_MODEL_VERSION: 'wnr-v1',
       // Jobs the old primary took with it are re-enqueued by the sweeper after this long...
@@ -48,7 +51,7 @@ describe('on Redis Sentinel (a primary, a replica, three sentinels)', () => {
 
   it('with a master name the sentinels do not know: starts, is not ready (redis, queue), and stops promptly', async () => {
     const started = Date.now();
-    const wrong = await startTestApp(env, { env: { REDIS_URL: undefined, REDIS_SENTINELS: sentinel.sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','), REDIS_SENTINEL_MASTER: 'no-such-master' } });
+    const wrong = await startTestApp(env, { env: { REDIS_URL: undefined, REDIS_SENTINELS: sentinel.sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','), REDIS_SENTINEL_MASTER: 'no-such-master', REDIS_PASSWORD: PASSWORD } });
     try {
       // Start waits 5 s for Redis, then serves so that probes can say what is wrong.
       expect(Date.now() - started).toBeLessThan(15_000);
