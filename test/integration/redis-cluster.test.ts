@@ -5,6 +5,7 @@ import type { Database } from '../../src/db/database.js';
 import { shardIndex, shardPrefix, shardQueueName } from '../../src/queues/shards.js';
 import { openDb } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
+import { writeContextModel } from '../helpers/context-model.js';
 import { copyModels } from '../helpers/model-dirs.js';
 import { startRedisCluster, waitUntil, type RedisClusterHandle } from '../helpers/processes.js';
 import { ingestRescoreReload, newRecording, postEpochs, startDeployment, type Deployment } from '../helpers/redis-scenario.js';
@@ -125,6 +126,34 @@ describe('on a three-master Redis Cluster with a password and QUEUE_SHARDS=3', (
     expect(board.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([...names].sort());
     const metrics = await request(deployment.baseUrl, 'GET', '/metrics');
     for (const name of names) expect(metrics.body).toContain(`noctis_queue_jobs{queue="${name}",state="completed",`);
+  });
+
+  it('scores a whole night with a context model on the night queue of the recording\'s own shard', async () => {
+    writeContextModel(models.dir, 'ctx-test');
+    expect((await request(deployment.baseUrl, 'POST', '/v1/models/reload', { version: 'ctx-test' })).body.processes).toMatchObject({ expected: 1, acknowledged: 1 });
+    let recordingId: string;
+    do recordingId = await newRecording(deployment.baseUrl);
+    while (shardIndex(recordingId, SHARDS) !== 1);
+    // A first upload into an empty recording is scored inline; the second goes through the night queue.
+    const night = syntheticNight(330, 120);
+    for (const from of [0, 60]) {
+      const { status, jobId } = await postEpochs(deployment.baseUrl, recordingId, night, from, 60);
+      expect(status).toBe(202);
+      const job = await waitForJob(deployment.baseUrl, jobId!, 30_000);
+      expect(job.result, JSON.stringify(job)).toMatchObject({ model_version: 'ctx-test' });
+    }
+    // The worker's own registry: completed night scorings per queue (recorded just after the
+    // scoring has written its results, so it may trail the job's state by a moment).
+    const completed = async (queue: string) =>
+      Number(
+        (await deployment.worker.app.ctx.metrics.registry.metrics())
+          .split('\n')
+          .find((l) => l.startsWith('noctis_job_duration_seconds_count{') && l.includes(`queue="${queue}"`) && l.includes('outcome="completed"'))
+          ?.split(' ')
+          .at(-1) ?? 0,
+      );
+    await waitUntil('the night scoring on shard 1 to be counted', async () => (await completed('night-1')) > 0, 10_000);
+    expect([await completed('night'), await completed('night-2')]).toEqual([0, 0]);
   });
 
   it('with a wrong REDIS_PASSWORD: starts, is not ready (redis, queue), and stops promptly', async () => {
