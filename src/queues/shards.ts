@@ -1,3 +1,4 @@
+// zlib.crc32 needs Node 22.2 or later (.nvmrc: 24).
 import { crc32 } from 'node:zlib';
 
 /**
