@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
+    // The processes these tests start run the compiled entry points: build dist/ first.
+    globalSetup: ['test/helpers/build-dist.ts'],
     testTimeout: 180_000,
     hookTimeout: 60_000,
     pool: 'forks',

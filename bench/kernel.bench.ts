@@ -1,5 +1,7 @@
 // Scoring kernel: epochs scored per second on one core by scoreBatch (the model's transforms and
 // softmax) against numpy (Debian's python3-numpy, /usr/bin/python3) doing the same on the same matrix.
+// Informational since the kernel lost its hand-tuned paths (Math.exp, one loop for every class
+// count): scoring is a small share of end-to-end ingest, which bench/ingest.bench.ts measures.
 //   npm run bench:kernel            (BENCH_KERNEL_EPOCHS=1000000)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +61,7 @@ try {
   report.info(`numpy ${py.numpy} (${py.python}), BLAS: ${py.blas}; float64 like scoreBatch; class counts ${agree ? 'agree' : `DIFFER: js ${counts} numpy ${py.checksum_class_counts}`}`);
   const js = COUNT / jsBest;
   const np = COUNT / py.best_seconds;
-  report.add({ name: 'scoreBatch', value: js, unit: 'epochs/s', baseline: { name: `numpy ${py.numpy} same transforms + softmax`, value: np }, ratio: js / np, target: '>= 1.0', met: js / np >= 1 });
+  report.add({ name: 'scoreBatch', value: js, unit: 'epochs/s', baseline: { name: `numpy ${py.numpy} same transforms + softmax`, value: np }, ratio: js / np, note: 'no target: scoring is a small share of end-to-end ingest (issue 12)' });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

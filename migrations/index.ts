@@ -9,6 +9,9 @@ import * as grantOperatorScope from './2026_11_30_0101_grant_operator_scope.js';
 import * as addApiKeyExpiry from './2026_11_30_0102_add_api_key_expiry.js';
 import * as createAuditEvents from './2026_11_30_0103_create_audit_events.js';
 import * as addNights from './2026_11_30_0104_add_nights.js';
+import * as createErasures from './2026_11_30_0201_create_erasures.js';
+import * as addRetentionIndexes from './2026_11_30_0202_add_retention_indexes.js';
+import * as createWebhooks from './2026_11_30_0203_create_webhooks.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -22,4 +25,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0102_add_api_key_expiry': addApiKeyExpiry,
   '2026_11_30_0103_create_audit_events': createAuditEvents,
   '2026_11_30_0104_add_nights': addNights,
+  '2026_11_30_0201_create_erasures': createErasures,
+  '2026_11_30_0202_add_retention_indexes': addRetentionIndexes,
+  '2026_11_30_0203_create_webhooks': createWebhooks,
 };

@@ -9,6 +9,11 @@ import { answerClientErrorsAsJson } from './http/client-error.js';
 import { createExpressApp, createProbeApp } from './http/express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
 import { IdleCloser } from './nights/idle-closer.js';
+import { processErase } from './erase/erase.processor.js';
+import { processRetention } from './retention/retention.processor.js';
+import { syncRetention } from './retention/retention.schedule.js';
+import { processWebhookDelivery } from './webhooks/webhook-delivery.processor.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { processIngest } from './ingest/ingest.processor.js';
 import { nightScoringFinalFailure, processNightScoring } from './night-scoring/night-scoring.processor.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -49,6 +54,7 @@ export class App {
   private workers: Worker[] = [];
   private sweeper: Sweeper | null = null;
   private idleCloser: IdleCloser | null = null;
+  private dispatcher: WebhookDispatcher | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -109,6 +115,16 @@ export class App {
       }
       this.workers.push(createWorker(ctx, 'predict', ctx.queues.predict, (c, id) => processPredict(c, id), concurrency));
       this.workers.push(createWorker(ctx, 'rescore', ctx.queues.rescore, processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
+      // One erase at a time per process: erasing is background housekeeping, not latency-bound.
+      this.workers.push(createWorker(ctx, 'erase', ctx.queues.erase, (c, id, log) => processErase(c, id, log), 1));
+      // Deliveries wait on other people's servers: their own queue and concurrency, so a slow
+      // receiver holds one slot, never ingest's. Attempts are recorded by the processor itself.
+      this.workers.push(createWorker(ctx, 'webhook', ctx.queues.webhook, (c, _id, log, job) => processWebhookDelivery(c, log, job), ctx.config.WEBHOOK_CONCURRENCY, { onFinalFailure: async () => undefined }));
+      this.dispatcher = new WebhookDispatcher(ctx);
+      this.dispatcher.start();
+      // A retention pass stands for no row of jobs: a failed one is retried by the next tick.
+      this.workers.push(createWorker(ctx, 'retention', ctx.queues.retention, (c, _id, log) => processRetention(c, log), 1, { onFinalFailure: async () => undefined }));
+      await startWhileUp(redisUp, syncRetention(ctx), (err) => ctx.logger.warn({ err }, 'could not sync retention'));
       await startWhileUp(redisUp, syncRescoreSchedule(ctx), (err) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();
@@ -147,6 +163,7 @@ export class App {
     await Promise.all(this.workers.map((w) => w.close()));
     await this.sweeper?.stop();
     await this.idleCloser?.stop();
+    await this.dispatcher?.stop();
     await ctx.modelSync.stop();
     await closeQueues(ctx.queues);
     await closeRedis(ctx.redis);

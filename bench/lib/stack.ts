@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { createDb, type DbHandle } from '../../src/db/connection.js';
 import type { Database } from '../../src/db/database.js';
+import { buildDist } from '../../test/helpers/build-dist.js';
 import { freePort, spawnEntry, waitUntil, type ChildHandle } from '../../test/helpers/processes.js';
 import { createTestEnv, type TestEnv } from '../../test/helpers/test-app.js';
 import { RssSampler } from './memory.js';
@@ -30,6 +31,8 @@ export class BenchStack {
   ) {}
 
   static async create(overrides: Record<string, string> = {}): Promise<BenchStack> {
+    // The processes run the compiled entry points, as in production: dist/ must be current.
+    buildDist();
     const testEnv = await createTestEnv();
     return new BenchStack(testEnv, createDb(testEnv.database.url, 4), {
       LOG_LEVEL: 'warn',

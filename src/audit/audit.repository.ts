@@ -3,12 +3,12 @@ import type { Database } from '../db/database.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'model.reloaded', 'rescore.started', 'rescore.cancelled'] as const;
+export const AUDIT_ACTIONS = ['api_key.created', 'api_key.revoked', 'model.reloaded', 'rescore.started', 'rescore.cancelled', 'erase.requested', 'erase.completed', 'webhook.created', 'webhook.deleted', 'webhook.disabled'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Who acted: an API key (and its tenant), the NOCTIS_ADMIN_TOKEN, the CLI, or the nightly schedule. */
 export interface AuditActor {
-  readonly kind: 'api_key' | 'admin_token' | 'cli' | 'schedule';
+  readonly kind: 'api_key' | 'admin_token' | 'cli' | 'schedule' | 'worker';
   readonly tenant: string | null;
   readonly keyId: string | null;
   /** The request that acted, when one did. */
@@ -26,6 +26,8 @@ export interface AuditEvent {
 
 export const CLI_ACTOR: AuditActor = { kind: 'cli', tenant: null, keyId: null };
 export const SCHEDULE_ACTOR: AuditActor = { kind: 'schedule', tenant: null, keyId: null };
+/** A queue worker finishing what a request started (an erase). */
+export const WORKER_ACTOR: AuditActor = { kind: 'worker', tenant: null, keyId: null };
 
 /** Written in the caller's transaction where there is one, so the action and its record commit together. */
 export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { AppError } from '../errors/app-error.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
-import { listAudit } from './audit.repository.js';
+import { listAudit, type AuditAction } from './audit.repository.js';
+import { AuditPage } from './audit.schemas.js';
+import { reply } from '../http/reply.js';
+import type { AuditActor } from './audit.repository.js';
 
 export const AuditQuery = z.strictObject({
   from: IsoTimestamp.optional(),
@@ -35,14 +38,15 @@ export function auditRouter(ctx: AppContext): Router {
     if (from && to && from >= to) throw new AppError(400, 'invalid_range', `from (${query.from}) must be before to (${query.to})`, { from: query.from, to: query.to });
     const rows = await listAudit(ctx.db, { from, to, afterId: query.cursor === undefined ? 0 : decodeCursor(query.cursor), limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
-    res.json({
+    reply(res, AuditPage, {
       items: page.map((r) => ({
         id: String(r.id),
         at: r.at.toISOString(),
-        action: r.action,
-        actor: { kind: r.actor_kind, tenant: r.actor_tenant, key_id: r.actor_key_id },
+        // Written only from AUDIT_ACTIONS and AuditActor kinds (audit.repository.ts).
+        action: r.action as AuditAction,
+        actor: { kind: r.actor_kind as AuditActor['kind'], tenant: r.actor_tenant, key_id: r.actor_key_id },
         target: { tenant: r.target_tenant, id: r.target_id },
-        details: r.details,
+        details: r.details as Record<string, unknown>,
       })),
       next_cursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null,
     });

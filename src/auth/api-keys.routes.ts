@@ -11,6 +11,8 @@ import { keyCreated, keyRevoked } from './api-keys.audit.js';
 import { IsoTimestamp, parseQuery } from '../http/query.js';
 import { SCOPES, isOperator, operatorScope, type AuthContext } from './scopes.js';
 import { jsonBody } from '../http/json-body.js';
+import { reply } from '../http/reply.js';
+import { ApiKey, ApiKeyList, CreatedApiKey } from './api-keys.schemas.js';
 
 export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-", up to 63 characters');
 
@@ -21,7 +23,7 @@ export const CreateApiKeyBody = z.strictObject({
   expires_at: IsoTimestamp.refine((t) => Date.parse(t) > Date.now(), 'must be in the future').optional(),
 });
 
-export function toApiKeyResource(record: ApiKeyRecord) {
+export function toApiKeyResource(record: ApiKeyRecord): z.infer<typeof ApiKey> {
   return {
     id: record.id,
     tenant: record.tenant,
@@ -64,13 +66,13 @@ export function apiKeysRouter(ctx: AppContext): Router {
       await recordAudit(trx, keyCreated(created.record, requestActor(req)));
       return created;
     });
-    res.status(201).json({ ...toApiKeyResource(record), key });
+    reply(res, CreatedApiKey, { ...toApiKeyResource(record), key }, 201);
   });
 
   router.get('/v1/api-keys', async (req, res) => {
     const tenant = parseQuery(ListApiKeysQuery, req.query).tenant ?? req.auth.tenant;
     requireManage(req.auth, tenant);
-    res.json({ items: (await listApiKeys(ctx.db, tenant)).map(toApiKeyResource) });
+    reply(res, ApiKeyList, { items: (await listApiKeys(ctx.db, tenant)).map(toApiKeyResource) });
   });
 
   router.delete('/v1/api-keys/:id', async (req, res) => {

@@ -25,8 +25,12 @@ export function requiredScope(method: string, rawPath: string): Scope {
   if (/^\/v1\/audit(\/|$)/.test(path)) return 'operator';
   if (/^\/v1\/api-keys(\/|$)/.test(path)) return 'admin';
   if (/^\/v1\/rescore(\/|$)/.test(path)) return 'admin';
+  // Endpoints receive every subscribed event of the tenant and hold signing secrets.
+  if (/^\/v1\/webhooks(\/|$)/.test(path)) return 'admin';
   if (m === 'POST' && path === '/v1/models/reload') return 'admin';
   if (m === 'DELETE' && /^\/v1\/jobs\//.test(path)) return 'admin';
+  // Erasing a device or recording destroys a person's data: only a tenant admin may.
+  if (m === 'DELETE' && /^\/v1\/(devices|recordings)\/[^/]+$/.test(path)) return 'admin';
   if (m === 'GET' || m === 'HEAD') return 'read';
   return 'ingest';
 }

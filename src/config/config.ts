@@ -24,6 +24,14 @@ function isAddressOrSubnet(text: string): boolean {
   return family === 4 && isIP(bits) === 4;
 }
 
+/** A 32-byte key from 64 hex digits or base64 (either padding); null when it is neither. */
+export function decodeKey(text: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes : null;
+}
+
 /**
  * Express's `trust proxy` forms: `true`/`false`, a number of proxy hops, or a comma-separated list
  * of addresses, subnets and the names loopback, linklocal, uniquelocal. Unset: trust none, so
@@ -91,7 +99,7 @@ const ConfigFields = z.object({
   AUDIT_RETENTION_DAYS: intIn(1, 36500, 365),
   WEB_CONCURRENCY: intIn(1, 64, 1),
   // Default: what one process of every role holds at once with the default concurrencies (see db/pool-budget.ts).
-  DB_POOL_SIZE: intIn(1, 200, 16),
+  DB_POOL_SIZE: intIn(1, 200, 20),
   SHUTDOWN_TIMEOUT_SECONDS: intIn(1, 3600, 30),
   // Bulk re-scoring runs on its own queue with its own, small concurrency so ingest keeps its CPU.
   RESCORE_CONCURRENCY: intIn(1, 64, 1),
@@ -115,6 +123,35 @@ const ConfigFields = z.object({
   // Open (not yet closed) recordings of a device that the nights and trends endpoints summarise on
   // the fly per request, the newest first.
   NIGHTS_OPEN_LIMIT: intIn(0, 100, 8),
+  // Retention (unset: keep everything, uncompressed). Raw epochs and predictions older than this
+  // many days are deleted (TimescaleDB: retention policies; plain PostgreSQL: a scheduled worker job
+  // that deletes in batches every RETENTION_INTERVAL_SECONDS); stored nightly summaries stay.
+  RETAIN_EPOCHS_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  RETAIN_PREDICTIONS_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  // TimescaleDB only: chunks of epochs and predictions older than this are compressed.
+  COMPRESS_AFTER_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  RETENTION_INTERVAL_SECONDS: intIn(1, 86400, 3600),
+  RETENTION_BATCH_ROWS: intIn(1, 100_000, 10_000),
+  // Webhooks. The key encrypting endpoint secrets at rest (AES-256-GCM): 32 bytes as 64 hex digits
+  // or base64; unset, webhooks cannot be registered. Links in event bodies start with PUBLIC_BASE_URL.
+  WEBHOOK_SECRET_KEY: z
+    .string()
+    .refine((text) => decodeKey(text) !== null, '32 bytes: 64 hex digits or base64')
+    .optional(),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8000'),
+  // Targets resolving to loopback, private or link-local addresses are refused unless this is true
+  // (tests, private deployments).
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // A delivery is retried with exponential backoff from WEBHOOK_BACKOFF_MS for at least this long.
+  WEBHOOK_RETRY_SECONDS: intIn(1, 7 * 86400, 86400),
+  WEBHOOK_BACKOFF_MS: intIn(10, 3_600_000, 1000),
+  WEBHOOK_TIMEOUT_MS: intIn(100, 120_000, 10_000),
+  // An endpoint whose every attempt failed for this long is disabled (and reported).
+  WEBHOOK_DISABLE_AFTER_SECONDS: intIn(1, 30 * 86400, 86400),
+  WEBHOOK_CONCURRENCY: intIn(1, 256, 8),
+  WEBHOOK_DISPATCH_INTERVAL_MS: intIn(10, 60_000, 1000),
+  // Erase: rows per bounded statement (epoch indices for epochs, predictions and labels).
+  ERASE_BATCH_ROWS: intIn(1, 100_000, 5000),
   RESCORE_CRON: z
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'a cron pattern of 5 or 6 fields, e.g. "0 3 * * *"')
@@ -141,6 +178,13 @@ const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
       path: ['RECORDING_IDLE_MINUTES'],
       message: 'must not exceed JOB_RETENTION_HOURS × 60 (the idle rule reads the latest ingest job)',
     });
+  }
+  // Compressing chunks that retention drops at the same age (or earlier) is work for nothing.
+  for (const key of ['RETAIN_EPOCHS_DAYS', 'RETAIN_PREDICTIONS_DAYS'] as const) {
+    const retain = c[key];
+    if (c.COMPRESS_AFTER_DAYS !== undefined && retain !== undefined && c.COMPRESS_AFTER_DAYS >= retain) {
+      ctx.addIssue({ code: 'custom', path: ['COMPRESS_AFTER_DAYS'], message: `must be less than ${key} (${retain}): chunks would be dropped before or when compressed` });
+    }
   }
 }).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS, REDIS: resolveRedis(c) }));
 
@@ -170,7 +214,7 @@ export function loadConfig(env: Env): Config {
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '?');
         // Values of URLs and tokens may hold secrets; name the variable only.
-        const shown = /(_URL|_TOKEN|_PASSWORD)$/.test(key) ? '' : `=${JSON.stringify(input[key] ?? '')}`;
+        const shown = /(_URL|_TOKEN|_KEY|_PASSWORD)$/.test(key) ? '' : `=${JSON.stringify(input[key] ?? '')}`;
         return `${key}${shown}: ${issue.message}`;
       }),
     );

@@ -202,6 +202,50 @@ export interface AuditEventsTable {
   details: Json;
 }
 
+/** The subject of a running erase (deleted with the subject when the erase completes). */
+export interface ErasuresTable {
+  job_id: string;
+  tenant: string;
+  subject_kind: 'device' | 'recording';
+  subject_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface WebhookEndpointsTable {
+  id: Generated<string>;
+  tenant: string;
+  url: string;
+  events: string[];
+  secret_ciphertext: Buffer;
+  created_at: Generated<Date>;
+  failing_since: Date | null;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+}
+
+/** The transactional outbox: one row per event, written with the change it announces. */
+export interface WebhookEventsTable {
+  id: Generated<string>;
+  tenant: string;
+  type: string;
+  data: Json;
+  created_at: Generated<Date>;
+  dispatched_at: Date | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  final: Generated<boolean>;
+  at: Generated<Date>;
+}
+
 export interface Database {
   devices: DevicesTable;
   recordings: RecordingsTable;
@@ -218,6 +262,10 @@ export interface Database {
   audit_events: AuditEventsTable;
   recording_nights: RecordingNightsTable;
   night_summaries: NightSummariesTable;
+  erasures: ErasuresTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

@@ -19,6 +19,10 @@ export function poolDemand(config: Config, roles: { readonly web: boolean; reado
   if (roles.worker) {
     parts['ingest, predict and night jobs'] = (2 * config.QUEUE_SHARDS + 1) * config.WORKER_CONCURRENCY;
     parts['re-score jobs'] = config.RESCORE_CONCURRENCY;
+    parts['erase and retention jobs'] = 2;
+    // Deliveries hold a connection only between HTTP calls (reading the event, recording the
+    // attempt), never while waiting on a receiver; the dispatcher holds one while it moves events.
+    parts['webhook dispatcher'] = 1;
     parts['sweeper'] = 1;
   }
   if (roles.web) parts['API'] = 1;

@@ -1,4 +1,5 @@
 import { unprocessable, tooLarge } from '../errors/app-error.js';
+import { float32FromLE } from './float32-le.js';
 
 /** One epoch as the API accepts it: features as a list, an object keyed by name, or base64 float32. */
 export interface EpochInput {
@@ -33,9 +34,7 @@ function base64Floats(text: string, expected: number, epochIndex: number | null)
   if (bytes.length !== expected * 4) {
     return invalid(epochIndex, `base64 features decode to ${bytes.length} bytes, expected ${expected * 4} (${expected} float32 values)`);
   }
-  const out = new Float32Array(expected);
-  for (let i = 0; i < expected; i++) out[i] = bytes.readFloatLE(i * 4);
-  return out;
+  return float32FromLE(bytes);
 }
 
 function checkFinite(row: ArrayLike<number>, features: readonly string[], epochIndex: number | null): void {
@@ -123,8 +122,7 @@ export function decodePacked(
     throw tooLarge('too_many_epochs', `${count} epochs in one request; the limit is ${maxEpochs}`, { count, limit: maxEpochs });
   }
   if (startIndex + count - 1 > MAX_EPOCH_INDEX) invalid(null, 'start_index + epoch count exceeds the largest epoch index');
-  const out = new Float32Array(count * n);
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
+  const out = float32FromLE(bytes);
   const indices = new Int32Array(count);
   for (let k = 0; k < count; k++) {
     indices[k] = startIndex + k;

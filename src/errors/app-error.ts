@@ -36,6 +36,12 @@ export const ERROR_CODES = [
   'epoch_index_out_of_range',
   'started_at_out_of_range',
   'recording_closed',
+  'being_erased',
+  'not_acceptable',
+  'outside_retention',
+  'webhook_url_not_allowed',
+  'webhook_not_found',
+  'webhooks_not_configured',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -5,6 +5,8 @@ import { parseQuery } from '../http/query.js';
 import { requireRecording } from '../recordings/recordings.service.js';
 import { evaluateModel, evaluateRecording } from './evaluation.service.js';
 import { operatorScope } from '../auth/scopes.js';
+import { ModelEvaluation, RecordingEvaluation } from './evaluation.schemas.js';
+import { reply } from '../http/reply.js';
 
 export const RecordingEvaluationQuery = z.strictObject({ model_version: z.string().min(1).max(64).optional() });
 
@@ -14,12 +16,12 @@ export function evaluationRouter(ctx: AppContext): Router {
   router.get('/v1/recordings/:id/evaluation', async (req, res) => {
     const query = parseQuery(RecordingEvaluationQuery, req.query);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
-    res.json(await evaluateRecording(ctx, recording, query.model_version));
+    reply(res, RecordingEvaluation, await evaluateRecording(ctx, recording, query.model_version));
   });
 
   router.get('/v1/models/:version/evaluation', async (req, res) => {
     parseQuery(z.strictObject({}), req.query);
-    res.json(await evaluateModel(ctx, req.params.version, operatorScope(req.auth)));
+    reply(res, ModelEvaluation, await evaluateModel(ctx, req.params.version, operatorScope(req.auth)));
   });
 
   return router;

@@ -3,11 +3,13 @@ import type { AppContext } from '../app-context.js';
 import { credentialsOf, sameSecret } from '../auth/auth.middleware.js';
 import { AppError } from '../errors/app-error.js';
 import { Readiness } from './readiness.js';
+import { Liveness, ReadinessBody } from './health.schemas.js';
+import { reply } from '../http/reply.js';
 
 export function healthRouter(ctx: AppContext): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    reply(res, Liveness, { status: 'ok' });
   });
   const readiness = new Readiness(ctx);
   router.get('/readyz', async (req, res) => {
@@ -16,7 +18,7 @@ export function healthRouter(ctx: AppContext): Router {
     // paths and migrations). The reasons are in the logs either way.
     const token = ctx.config.NOCTIS_ADMIN_TOKEN;
     const operator = token !== undefined && sameSecret(credentialsOf(req) ?? '', token);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', failed, ...(operator ? { checks } : {}) });
+    reply(res, ReadinessBody, { status: ready ? 'ready' : 'not_ready', failed, ...(operator ? { checks } : {}) }, ready ? 200 : 503);
   });
   router.get('/metrics', async (req, res) => {
     const token = ctx.config.METRICS_TOKEN;

@@ -18,6 +18,9 @@ import { summaryRouter } from '../summary/summary.routes.js';
 import { BULL_BOARD_PATH, bullBoardHandler } from '../admin/bull-board.js';
 import { apiKeysRouter } from '../auth/api-keys.routes.js';
 import { auditRouter } from '../audit/audit.routes.js';
+import { eraseRouter } from '../erase/erase.routes.js';
+import { exportRouter } from '../export/export.routes.js';
+import { webhooksRouter } from '../webhooks/webhooks.routes.js';
 import { authenticate } from '../auth/auth.middleware.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
 import { FallbackWindow } from '../auth/fallback-window.js';
@@ -48,7 +51,7 @@ export function createExpressApp(ctx: AppContext): Express {
   app.use(['/v1', '/recordings', '/admin'], authenticate(ctx, guards, { allowReadOn: /^\/admin\/queues(\/|$)/ }));
   app.use(BULL_BOARD_PATH, bullBoardHandler(ctx.queues));
   // Bodies are parsed by the routes that take one (http/json-body.ts), never in front of every path.
-  const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, recordingsListRouter, closeRouter, nightsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter];
+  const features = [apiKeysRouter, auditRouter, devicesRouter, recordingsRouter, recordingsListRouter, closeRouter, nightsRouter, ingestRouter, jobsRouter, modelsRouter, predictionsRouter, rescoreRouter, summaryRouter, labelsRouter, evaluationRouter, pagesRouter, eraseRouter, exportRouter, webhooksRouter];
   for (const router of features) app.use(router(ctx));
   app.use(notFoundRoute);
   app.use(errorMiddleware(ctx.logger));

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { RecordingRow } from '../db/database.js';
 import type { AppContext } from '../app-context.js';
 import { hasStoredEpochs, insertEpochs } from '../epochs/epochs.repository.js';
+import { float32FromLE } from '../epochs/float32-le.js';
 import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
@@ -22,13 +23,6 @@ export interface IngestResult {
   /** Other epochs of the night whose predictions the scoring that covered this job changed. */
   rescored: number;
   model_version: string | null;
-}
-
-export function fromBytes(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length / 4);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
 }
 
 /**
@@ -56,7 +50,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   if (!payload || !recording) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
 
   const indices = Int32Array.from(payload.epoch_indices);
-  const features = fromBytes(payload.features);
+  const features = float32FromLE(payload.features);
   const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
   if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, payload.n_features);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');

@@ -6,8 +6,11 @@ import { decodeEpochList, decodePacked } from '../epochs/features.decoder.js';
 import { requireIndicesWithin, requireSpanWithin } from '../epochs/recording-limit.js';
 import { requireObjectBody } from '../http/validate.js';
 import { requireRecording } from '../recordings/recordings.service.js';
-import { IngestListBody, IngestPackedBody } from './ingest.schemas.js';
+import { IngestAccepted, IngestListBody, IngestPackedBody } from './ingest.schemas.js';
+import { reply } from '../http/reply.js';
 import { acceptIngest } from './ingest.service.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
+import { requireWithinRetention } from '../retention/retention.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 export function ingestRouter(ctx: AppContext): Router {
@@ -31,6 +34,7 @@ export function ingestRouter(ctx: AppContext): Router {
     if ('packed' in envelope) requireSpanWithin(envelope.start_index, 1, recordingEpochs);
     else requireIndicesWithin(envelope.epochs.map((e) => e.epoch_index), recordingEpochs);
     const recording = await requireRecording(ctx, envelope.recording_id, req.auth.tenant);
+    await requireRecordingNotErasing(ctx, recording.id);
     if (recording.closed_at) throw conflict('recording_closed', `recording ${recording.id} was closed at ${recording.closed_at.toISOString()}; send a new night to a new recording`, { recording_id: recording.id, closed_at: recording.closed_at.toISOString() });
     if (envelope.feature_schema_version !== recording.feature_schema_version) {
       throw conflict('feature_schema_mismatch', `recording ${recording.id} uses feature schema ${recording.feature_schema_version}, not ${envelope.feature_schema_version}`, {
@@ -50,7 +54,8 @@ export function ingestRouter(ctx: AppContext): Router {
         : decodeEpochList(envelope.epochs, features, { requireIndex: true, maxEpochs: max });
     // The packed form's last index is known once its rows are counted.
     if ('packed' in envelope) requireSpanWithin(envelope.start_index, decoded.count, recordingEpochs);
-    res.status(202).json(await acceptIngest(ctx, recording, decoded, features.length));
+    requireWithinRetention(ctx.config, recording, decoded.indices);
+    reply(res, IngestAccepted, await acceptIngest(ctx, recording, decoded, features.length), 202);
   });
 
   return router;

@@ -15,3 +15,10 @@ export const IngestPackedBody = z.strictObject({
 });
 
 export const IngestBody = z.union([IngestListBody, IngestPackedBody]);
+
+/** 202: the epochs are durable; poll status_url for storage and scoring. */
+export const IngestAccepted = z.strictObject({
+  job_id: z.uuid(),
+  status_url: z.string().describe('GET it to poll the job'),
+  accepted: z.number().int().describe('epochs accepted'),
+});

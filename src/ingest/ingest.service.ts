@@ -5,12 +5,10 @@ import type { DecodedEpochs } from '../epochs/features.decoder.js';
 import { newJobRow } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import { enqueue } from '../queues/queues.js';
+import type { z } from 'zod';
+import type { IngestAccepted } from './ingest.schemas.js';
 
-export interface Accepted {
-  job_id: string;
-  status_url: string;
-  accepted: number;
-}
+export type Accepted = z.infer<typeof IngestAccepted>;
 
 /** Packs float32 rows into the little-endian bytes stored in ingest_payloads. */
 export function toBytes(features: Float32Array): Buffer {

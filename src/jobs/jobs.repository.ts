@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { emitJobFinished } from '../webhooks/webhook-events.js';
 import type { Database, JobRow, JobState } from '../db/database.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -58,24 +59,33 @@ export async function markActive(db: Db, id: string): Promise<JobRow | undefined
     .executeTakeFirst();
 }
 
+/**
+ * Finishes a job and, for completed and failed ones, writes its webhook event in the same
+ * transaction (the caller's, or one of its own), so the event exists exactly when the outcome does.
+ */
 export async function finishJob(
   db: Db,
   id: string,
   state: Extract<JobState, 'completed' | 'failed' | 'cancelled'>,
   outcome: { result?: unknown; error?: unknown; progress?: unknown },
 ): Promise<void> {
-  await db
-    .updateTable('jobs')
-    .set({
-      state,
-      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
-      ...(outcome.progress === undefined ? {} : { progress: JSON.stringify(outcome.progress) }),
-      finished_at: sql`now()`,
-      updated_at: sql`now()`,
-    })
-    .where('id', '=', id)
-    .execute();
+  const run = async (trx: Db) => {
+    await trx
+      .updateTable('jobs')
+      .set({
+        state,
+        result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
+        ...(outcome.progress === undefined ? {} : { progress: JSON.stringify(outcome.progress) }),
+        finished_at: sql`now()`,
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .execute();
+    if (state !== 'cancelled') await emitJobFinished(trx, id);
+  };
+  if (db.isTransaction) await run(db);
+  else await db.transaction().execute(run);
 }
 
 export async function setProgress(db: Db, id: string, progress: unknown): Promise<void> {

@@ -5,6 +5,8 @@ import { operatorScope } from '../auth/scopes.js';
 import { parseUuid } from '../http/params.js';
 import { findJob } from './jobs.repository.js';
 import { toJobResource } from './jobs.service.js';
+import { Job } from './jobs.schemas.js';
+import { reply } from '../http/reply.js';
 
 export function jobsRouter(ctx: AppContext): Router {
   const router = Router();
@@ -12,7 +14,7 @@ export function jobsRouter(ctx: AppContext): Router {
     const id = parseUuid(req.params.id, 'job_not_found', 'job');
     const row = await findJob(ctx.db, id, operatorScope(req.auth));
     if (!row) throw notFound('job_not_found', `job ${id} does not exist`, { job_id: id });
-    res.json(toJobResource(row));
+    reply(res, Job, toJobResource(row));
   });
   return router;
 }

@@ -1,20 +1,7 @@
 import type { JobRow } from '../db/database.js';
+import type { Job } from './jobs.schemas.js';
 
-export interface JobResource {
-  id: string;
-  type: string;
-  state: string;
-  recording_id: string | null;
-  progress: unknown;
-  result: unknown;
-  error: unknown;
-  attempts: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-export function toJobResource(row: JobRow): JobResource {
+export function toJobResource(row: JobRow): Job {
   return {
     id: row.id,
     type: row.type,

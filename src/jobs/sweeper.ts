@@ -5,7 +5,7 @@ import { currentGeneration } from '../night-scoring/night-scoring.repository.js'
 import { enqueue, jobQueue, type QueueName } from '../queues/queues.js';
 
 /** Queues whose entries stand for a row of `jobs` (a night scoring stands for a recording). */
-const JOB_QUEUES = ['ingest', 'predict', 'rescore'] as const satisfies readonly QueueName[];
+const JOB_QUEUES = ['ingest', 'predict', 'rescore', 'erase'] as const satisfies readonly QueueName[];
 type JobQueueName = (typeof JOB_QUEUES)[number];
 import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
 

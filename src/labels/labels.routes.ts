@@ -12,13 +12,27 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { checkLabels, PutLabelsBody } from './labels.input.js';
 import { countLabels, listLabels, upsertLabels } from './labels.repository.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
+import { reply } from '../http/reply.js';
 
 export const ListLabelsQuery = z.strictObject({
   from: IsoTimestamp.optional(),
   to: IsoTimestamp.optional(),
   limit: RecordingPageLimit,
   cursor: PageCursor,
+});
+
+export const LabelsWritten = z.strictObject({
+  recording_id: z.uuid(),
+  written: z.number().int().describe('labels stored by this request (replacing any for the same epochs)'),
+  labelled_epochs: z.number().int().describe('labelled epochs of the recording now'),
+});
+
+export const LabelPage = z.strictObject({
+  recording_id: z.uuid(),
+  items: z.array(z.strictObject({ epoch_index: z.number().int(), ts: z.iso.datetime(), stage: z.string() })),
+  next_cursor: z.string().nullable(),
 });
 
 export function labelsRouter(ctx: AppContext): Router {
@@ -34,10 +48,11 @@ export function labelsRouter(ctx: AppContext): Router {
     const body = validate(PutLabelsBody, raw, 'labels');
     requireIndicesWithin(body.labels.map((l) => l.epoch_index), ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
+    await requireRecordingNotErasing(ctx, recording.id);
     const whole = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS);
     const rows = checkLabels(body.labels, (await epochStats(ctx.db, whole)).last_epoch_index);
     const written = await upsertLabels(ctx.db, recording, rows);
-    res.json({ recording_id: recording.id, written, labelled_epochs: await countLabels(ctx.db, whole) });
+    reply(res, LabelsWritten, { recording_id: recording.id, written, labelled_epochs: await countLabels(ctx.db, whole) });
   });
 
   router.get('/v1/recordings/:id/labels', async (req, res) => {
@@ -48,7 +63,7 @@ export function labelsRouter(ctx: AppContext): Router {
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
     const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
     const page = toPage(await listLabels(ctx.db, window, limit + 1), limit);
-    res.json({
+    reply(res, LabelPage, {
       recording_id: recording.id,
       items: page.rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), stage: r.stage })),
       next_cursor: page.next_cursor,

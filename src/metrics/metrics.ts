@@ -53,6 +53,14 @@ export function createMetrics(role: string) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    // Per attempt: delivered (2xx), failed (will be retried or was the last), refused (private
+    // target), skipped (endpoint deleted or disabled, event gone). No endpoint or tenant labels.
+    webhookDeliveries: new Counter({
+      name: 'noctis_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered, failed, refused, skipped',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'noctis_rate_limited_total',
       help: 'Requests refused with 429 by the limit that refused them (key, tenant)',

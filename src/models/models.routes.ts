@@ -10,18 +10,20 @@ import { isOperator } from '../auth/scopes.js';
 import { requestActor } from '../audit/audit.actor.js';
 import { recordAudit } from '../audit/audit.repository.js';
 import { jsonBody } from '../http/json-body.js';
+import { reply } from '../http/reply.js';
+import { Model, ModelList, ReloadOutcome } from './models.schemas.js';
 
 export const ReloadBody = z.strictObject({ version: z.string().min(1).max(64).optional() });
 
-export function toModelResource(model: LoadedModel, activeVersion: string | null) {
+export function toModelResource(model: LoadedModel, activeVersion: string | null): z.infer<typeof Model> {
   return {
     version: model.version,
     active: model.version === activeVersion,
     feature_schema_version: model.featureSchemaVersion,
-    features: model.features,
-    labels: model.labels,
-    transforms: model.transforms,
-    metadata: model.metadata,
+    features: [...model.features],
+    labels: [...model.labels],
+    transforms: [...model.transforms],
+    metadata: { ...model.metadata },
     loaded_at: model.loadedAt.toISOString(),
   };
 }
@@ -32,7 +34,7 @@ export function modelsRouter(ctx: AppContext): Router {
   router.get('/v1/models', (_req, res) => {
     const snapshot = ctx.registry.current();
     const active = snapshot.active?.version ?? null;
-    res.json({
+    reply(res, ModelList, {
       active_version: active,
       models: [...snapshot.models.values()].map((m) => toModelResource(m, active)),
       invalid: [...snapshot.broken.entries()].map(([version, error]) => ({ version, error })),
@@ -41,7 +43,7 @@ export function modelsRouter(ctx: AppContext): Router {
 
   router.get('/v1/models/:version', (req, res) => {
     const model = ctx.registry.resolve(req.params.version);
-    res.json(toModelResource(model, ctx.registry.active()?.version ?? null));
+    reply(res, Model, toModelResource(model, ctx.registry.active()?.version ?? null));
   });
 
   router.post('/v1/models/reload', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
@@ -65,7 +67,7 @@ export function modelsRouter(ctx: AppContext): Router {
     } as const;
     // The switch has happened in every process by now: a lost record is logged, not a failed reload.
     await recordAudit(ctx.db, event).catch((err: unknown) => req.log.error({ err, audit: event }, 'could not record the model reload in the audit log'));
-    res.json({
+    reply(res, ReloadOutcome, {
       active_version: outcome.active.version,
       previous_version: outcome.previousVersion,
       loaded_at: outcome.active.loadedAt.toISOString(),

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { emitJobFinished } from '../webhooks/webhook-events.js';
 import type { Database } from '../db/database.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -111,5 +112,6 @@ export async function settleAwaitingJob(
     })
     .where('id', '=', jobId)
     .execute();
+  await emitJobFinished(trx, jobId);
   await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
 }

@@ -4,7 +4,10 @@ import { notFound } from '../errors/app-error.js';
 import { parseUuid } from '../http/params.js';
 import { toRecordingWithNight } from '../recordings/recordings-list.routes.js';
 import { recordingNightInfo } from './recording-night-info.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { closeRecording, modelsOfSchema } from './recording-close.js';
+import { RecordingWithNight } from '../recordings/recordings.schemas.js';
+import { reply } from '../http/reply.js';
 
 export function closeRouter(ctx: AppContext): Router {
   const router = Router();
@@ -13,10 +16,11 @@ export function closeRouter(ctx: AppContext): Router {
   router.post('/v1/recordings/:id\\:close', async (req, res) => {
     // Express's types read `:id\\:close` as one parameter name; at run time it is `id`.
     const id = parseUuid((req.params as Record<string, string>)['id'], 'recording_not_found', 'recording');
+    await requireRecordingNotErasing(ctx, id);
     const outcome = await closeRecording(ctx.db, modelsOfSchema(ctx.registry), id, { tenant: req.auth.tenant });
     if (!outcome) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
     const night = (await recordingNightInfo(ctx.db, [outcome.recording])).get(id)!;
-    res.json(toRecordingWithNight(outcome.recording, night));
+    reply(res, RecordingWithNight, toRecordingWithNight(outcome.recording, night));
   });
 
   return router;

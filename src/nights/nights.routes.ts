@@ -7,7 +7,8 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime } from '../recordings/time-range.js';
 import { loadHypnogram } from '../summary/hypnogram.service.js';
 import { checkDateRange } from './date-range.js';
-import { NightsQuery, SegmentsQuery, SegmentsResponse, TrendsQuery } from './nights.schemas.js';
+import { NightsQuery, NightsResponse, SegmentsQuery, SegmentsResponse, TrendsQuery, TrendsResponse } from './nights.schemas.js';
+import { reply } from '../http/reply.js';
 import { listNights } from './nights.service.js';
 import { hypnogramSegments } from './segments.js';
 import { deviceTrends } from './trends.service.js';
@@ -21,7 +22,7 @@ export function nightsRouter(ctx: AppContext): Router {
     const query = parseQuery(NightsQuery, req.query);
     checkDateRange(query.from, query.to);
     const model = ctx.registry.resolve(query.model_version);
-    res.json(await listNights(ctx, device, model, query.from, query.to));
+    reply(res, NightsResponse, await listNights(ctx, device, model, query.from, query.to));
   });
 
   router.get('/v1/devices/:id/trends', async (req, res) => {
@@ -29,7 +30,7 @@ export function nightsRouter(ctx: AppContext): Router {
     const query = parseQuery(TrendsQuery, req.query);
     checkDateRange(query.from, query.to);
     const model = ctx.registry.resolve(query.model_version);
-    res.json(await deviceTrends(ctx, device, model, query.from, query.to, query.window));
+    reply(res, TrendsResponse, await deviceTrends(ctx, device, model, query.from, query.to, query.window));
   });
 
   router.get('/v1/recordings/:id/segments', async (req, res) => {
@@ -54,7 +55,7 @@ export function nightsRouter(ctx: AppContext): Router {
       segments,
       short_wakes: shortWakes,
     };
-    res.json(body);
+    reply(res, SegmentsResponse, body);
   });
 
   return router;

@@ -1,6 +1,7 @@
 // Queries and responses of the nights endpoints. The responses are described here and the OpenAPI
 // document is generated from them (src/openapi/routes.catalog.ts).
 import { z } from 'zod';
+import { Summary } from '../summary/summary.schemas.js';
 import { QUALITY_CODES, QUALITY_PRECEDENCE } from './night-quality.js';
 
 export const MAX_RANGE_DAYS = 366;
@@ -44,7 +45,7 @@ export const NightItem = z.strictObject({
   closed: z.boolean().describe('false: an open recording, summarised now'),
   model_version: z.string(),
   quality: Quality,
-  summary: z.record(z.string(), z.unknown()).nullable().describe('the fields of GET /v1/recordings/{id}/summary; null when not_scored'),
+  summary: Summary.nullable().describe('as GET /v1/recordings/{id}/summary answers; null when not_scored'),
 });
 
 export const NightsResponse = z.strictObject({

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { MAX_NIGHTS, type NightItem, type NightsResponse } from './nights.schemas.js';
 import { AppError } from '../errors/app-error.js';
 import { openNights } from './open-nights.js';
+import type { Summary } from '../summary/summary.schemas.js';
 
 type Item = z.infer<typeof NightItem>;
 
@@ -32,7 +33,8 @@ export async function listNights(ctx: AppContext, device: DeviceRow, model: Load
     closed: true,
     model_version: model.version,
     quality: nightQuality(n.tst_min === null ? null : { tibMin: n.tib_min, unscoredMin: n.unscored_min!, tstMin: n.tst_min }, thresholds, model.version),
-    summary: (n.summary as Record<string, unknown> | null) ?? null,
+    // Stored as toSummaryResource wrote it (night-summary.ts).
+    summary: (n.summary as Summary | null) ?? null,
   }));
   const open = await openNights(ctx.db, device, model, { from, to }, ctx.config.NIGHTS_OPEN_LIMIT);
   for (const o of open.nights) {

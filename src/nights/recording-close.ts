@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, RecordingRow } from '../db/database.js';
 import type { ModelRegistry } from '../models/model-registry.js';
 import type { NightModel } from '../summary/hypnogram.service.js';
 import { storeNight } from './night-store.js';
+import { emitEvent } from '../webhooks/webhook-events.js';
 import { deviceTimezone } from './night-store.repository.js';
 
 export interface CloseOutcome {
@@ -44,8 +45,20 @@ export async function closeRecording(
     }
     const timezone = await deviceTimezone(trx, closed.device_id);
     await storeNight(trx, { ...closed, started_at: new Date(closed.started_at) }, timezone, models(closed.feature_schema_version));
+    await emitClosed(trx, closed);
     return { recording: closed, closedNow: true };
   });
+}
+
+/**
+ * A closed recording's events, in the closing transaction: `recording.closed`, and
+ * `night.finalized` when its night has data (dated and stored for every loaded version).
+ */
+async function emitClosed(trx: Transaction<Database>, closed: RecordingRow): Promise<void> {
+  const base = { recording_id: closed.id, device_id: closed.device_id };
+  await emitEvent(trx, closed.tenant, 'recording.closed', { ...base, closed_at: closed.closed_at?.toISOString() ?? null });
+  const night = await trx.selectFrom('recording_nights').select(['night_date']).where('recording_id', '=', closed.id).executeTakeFirst();
+  if (night?.night_date) await emitEvent(trx, closed.tenant, 'night.finalized', { ...base, date: night.night_date });
 }
 
 /** Ids of open recordings idle for `seconds`, by id, after `afterId` (keyset paging). */

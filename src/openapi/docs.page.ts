@@ -6,7 +6,7 @@ interface Operation {
   'x-required-scope'?: string;
   parameters?: Array<{ name: string; in: string; required: boolean; schema: unknown }>;
   requestBody?: { content: Record<string, { schema: unknown }> };
-  responses: Record<string, { description: string }>;
+  responses: Record<string, { description?: string; $ref?: string }>;
 }
 
 /** A self-contained browsable page for the OpenAPI document: no scripts, no CDN. */
@@ -19,7 +19,7 @@ export function renderDocsPage(doc: { info: { title: string; version: string }; 
         .join('');
       const body = op.requestBody ? `<details><summary>request body schema</summary><pre>${escapeHtml(JSON.stringify(Object.values(op.requestBody.content)[0]?.schema, null, 2))}</pre></details>` : '';
       const responses = Object.entries(op.responses)
-        .map(([status, r]) => `<code>${escapeHtml(status)}</code> ${escapeHtml(r.description)}`)
+        .map(([status, r]) => `<code>${escapeHtml(status)}</code> ${escapeHtml(r.description ?? r.$ref?.split('/').pop() ?? '')}`)
         .join(' · ');
       return `<section id="${escapeHtml(`${method}-${path}`)}"><h3><span class="m ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(op.summary ?? '')} <em>scope: ${escapeHtml(op['x-required-scope'] ?? 'none')}</em></p>

@@ -25,3 +25,20 @@ export const ListPredictionsQuery = z.strictObject({
   limit: RecordingPageLimit,
   cursor: PageCursor,
 });
+
+/** Probabilities per class, in the order of `labels`, rounded to 7 decimals. */
+const Probabilities = z.array(z.number()).describe('one per class, in the order of labels');
+
+export const InlinePredictions = z.strictObject({
+  model_version: z.string(),
+  labels: z.array(z.string()).describe("the model's classes"),
+  predictions: z.array(z.strictObject({ epoch_index: z.number().int(), stage: z.string(), probabilities: Probabilities })),
+});
+
+export const PredictionPage = z.strictObject({
+  model_version: z.string(),
+  labels: z.array(z.string()),
+  scored_at: z.iso.datetime().nullable().describe('when this version last scored the night; null: never, or only before this was kept'),
+  items: z.array(z.strictObject({ epoch_index: z.number().int(), ts: z.iso.datetime(), stage: z.string(), probabilities: Probabilities })),
+  next_cursor: z.string().nullable(),
+});

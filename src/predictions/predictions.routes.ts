@@ -17,8 +17,11 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { epochTime, toIndexRange } from '../recordings/time-range.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 import type { PredictParams } from './predict.processor.js';
-import { InlinePredictBody, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, RecordingPredictBody } from './predict.schemas.js';
+import { InlinePredictBody, InlinePredictions, ListPredictionsQuery, MAX_INLINE_PREDICT_EPOCHS, PredictionPage, RecordingPredictBody } from './predict.schemas.js';
+import { JobAccepted } from '../jobs/jobs.schemas.js';
+import { reply } from '../http/reply.js';
 import { listPredictions, nightScoredAt } from './predictions.repository.js';
+import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
 
 function requireSchema(model: LoadedModel, version: string): void {
@@ -41,6 +44,7 @@ export function predictionsRouter(ctx: AppContext): Router {
     if ('recording_id' in body) {
       const params = validate(RecordingPredictBody, body, 'predict request');
       const recording = await requireRecording(ctx, params.recording_id, req.auth.tenant);
+      await requireRecordingNotErasing(ctx, recording.id);
       const model = ctx.registry.resolve(params.model_version);
       requireSchema(model, recording.feature_schema_version);
       const range = toIndexRange(new Date(recording.started_at), recording.epoch_seconds, params.from, params.to);
@@ -48,7 +52,7 @@ export function predictionsRouter(ctx: AppContext): Router {
       const jobParams: PredictParams = { model_version: model.version, from_index: range.fromIndex, to_index: range.toIndex };
       await insertJob(ctx.db, { id: jobId, type: 'predict', recordingId: recording.id, tenant: recording.tenant, params: { ...jobParams } });
       await enqueue(ctx.queues, 'predict', jobId).catch((err: unknown) => req.log.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
-      res.status(202).json({ job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version });
+      reply(res, JobAccepted, { job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version }, 202);
       return;
     }
     // The epochs are one night, so no more than a recording holds.
@@ -68,12 +72,12 @@ export function predictionsRouter(ctx: AppContext): Router {
     const scores = scoreEpochs(model, decoded.indices, decoded.features, decoded.count);
     ctx.metrics.scoringBatchSize.observe(decoded.count);
     const k = model.labels.length;
-    res.json({
+    reply(res, InlinePredictions, {
       model_version: model.version,
-      labels: model.labels,
+      labels: [...model.labels],
       predictions: Array.from(decoded.indices, (epochIndex, i) => ({
         epoch_index: epochIndex,
-        stage: model.labels[scores.classes[i]!],
+        stage: model.labels[scores.classes[i]!]!,
         probabilities: round(scores.probabilities.subarray(i * k, (i + 1) * k)),
       })),
     });
@@ -89,9 +93,9 @@ export function predictionsRouter(ctx: AppContext): Router {
     const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
     const [rows, scoredAt] = await Promise.all([listPredictions(ctx.db, window, model.version, limit + 1), nightScoredAt(ctx.db, recording.id, model.version)]);
     const page = toPage(rows, limit);
-    res.json({
+    reply(res, PredictionPage, {
       model_version: model.version,
-      labels: model.labels,
+      labels: [...model.labels],
       // When this version last scored the night (null: never scored, or only before this was kept).
       scored_at: scoredAt?.toISOString() ?? null,
       items: page.rows.map((r) => ({

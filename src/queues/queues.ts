@@ -10,9 +10,15 @@ export interface JobPayloads {
   rescore: { jobId: string; chunkId?: string; scheduled?: true };
   /** Score one recording's whole night with the active model; `generation` names the request. */
   night: { recordingId: string; generation: number };
+  /** Erase a device or recording; the subject is in `erasures`, never in Redis. */
+  erase: { jobId: string };
+  /** A scheduled retention pass (plain PostgreSQL); stands for no row of `jobs`. */
+  retention: { scheduled: true };
+  /** Deliver one outbox event to one endpoint (ids: the event and the endpoint are in PostgreSQL). */
+  webhook: { eventId: string; endpointId: string };
 }
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night'];
+export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase', 'retention', 'webhook'];
 
 /** The queues of one shard: a recording's ingest jobs and its night scorings go to the same one. */
 export interface QueueShard {
@@ -21,9 +27,13 @@ export interface QueueShard {
   readonly night: Queue<JobPayloads['night']>;
 }
 
+/** Only ingest and night scoring are sharded; the other queues live under `{QUEUE_PREFIX}`. */
 export interface Queues {
   readonly predict: Queue<JobPayloads['predict']>;
   readonly rescore: Queue<JobPayloads['rescore']>;
+  readonly erase: Queue<JobPayloads['erase']>;
+  readonly retention: Queue<JobPayloads['retention']>;
+  readonly webhook: Queue<JobPayloads['webhook']>;
   /** QUEUE_SHARDS of them; shard 0 has the names and prefix an unsharded deployment always had. */
   readonly shards: readonly QueueShard[];
 }
@@ -64,16 +74,31 @@ export const NIGHT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 };
 
+// Webhook deliveries: attempts and backoff are set per job from configuration (the dispatcher);
+// finished ones are dropped (webhook_attempts holds their story) after a while, so a re-dispatched
+// event's id still finds the completed job and is not delivered twice.
+export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+};
+
 export function createQueues(connection: RedisClient, queuePrefix: string, shardCount = 1): Queues {
   const make = <K extends QueueName>(kind: K, shard: number, defaultJobOptions = DEFAULT_JOB_OPTIONS) =>
     new Queue<JobPayloads[K]>(shardQueueName(kind, shard), { connection, prefix: shardPrefix(queuePrefix, shard), defaultJobOptions });
   const shards = Array.from({ length: shardCount }, (_, index) => ({ index, ingest: make('ingest', index), night: make('night', index, NIGHT_JOB_OPTIONS) }));
-  return { predict: make('predict', 0), rescore: make('rescore', 0, RESCORE_JOB_OPTIONS), shards };
+  return {
+    predict: make('predict', 0),
+    rescore: make('rescore', 0, RESCORE_JOB_OPTIONS),
+    erase: make('erase', 0),
+    retention: make('retention', 0, NIGHT_JOB_OPTIONS),
+    webhook: make('webhook', 0, WEBHOOK_JOB_OPTIONS),
+    shards,
+  };
 }
 
 /** Every queue: workers, Bull Board, metrics and readiness cover them all. */
 export function allQueues(queues: Queues): Array<Queue<JobPayloads[QueueName]>> {
-  return [...queues.shards.flatMap((s) => [s.ingest, s.night]), queues.predict, queues.rescore] as Array<Queue<JobPayloads[QueueName]>>;
+  return [...queues.shards.flatMap((s) => [s.ingest, s.night]), queues.predict, queues.rescore, queues.erase, queues.retention, queues.webhook] as Array<Queue<JobPayloads[QueueName]>>;
 }
 
 /** The shard of a recording's ingest jobs and night scorings. */
@@ -81,14 +106,17 @@ export function shardFor(queues: Queues, recordingId: string): QueueShard {
   return queues.shards[shardIndex(recordingId, queues.shards.length)]!;
 }
 
+/** Queues whose entries stand for a row of `jobs` and carry its id. */
+export type JobQueueKind = Exclude<QueueName, 'night' | 'retention' | 'webhook'>;
+
 /** The queue of a job that stands for a `jobs` row; ingest jobs need their recording to find the shard. */
-export function jobQueue(queues: Queues, kind: Exclude<QueueName, 'night'>, recordingId: string | null): Queue<{ jobId: string }> {
+export function jobQueue(queues: Queues, kind: JobQueueKind, recordingId: string | null): Queue<{ jobId: string }> {
   if (kind !== 'ingest') return queues[kind] as unknown as Queue<{ jobId: string }>;
   if (recordingId === null) throw new Error('an ingest job names its recording');
   return shardFor(queues, recordingId).ingest;
 }
 
-export async function enqueue(queues: Queues, kind: Exclude<QueueName, 'night'>, jobId: string, recordingId: string | null = null): Promise<void> {
+export async function enqueue(queues: Queues, kind: JobQueueKind, jobId: string, recordingId: string | null = null): Promise<void> {
   // jobId doubles as BullMQ's id: adding an id that is still queued is a no-op, which makes the
   // sweeper's re-enqueue safe.
   await jobQueue(queues, kind, recordingId).add(kind, { jobId }, { jobId });

@@ -9,7 +9,8 @@ import { parseQuery } from '../http/query.js';
 import { recordingNightInfo, type RecordingNightInfo } from '../nights/recording-night-info.js';
 import { listRecordings } from './recordings-list.repository.js';
 import { toRecordingResource } from './recordings.routes.js';
-import { ListRecordingsQuery, type RecordingWithNight } from './recordings.schemas.js';
+import { ListRecordingsQuery, RecordingPage, type RecordingWithNight } from './recordings.schemas.js';
+import { reply } from '../http/reply.js';
 
 export function toRecordingWithNight(row: RecordingRow, night: RecordingNightInfo): RecordingWithNight {
   return { ...toRecordingResource(row), epoch_count: night.epoch_count, ended_at: night.ended_at, date: night.date };
@@ -33,7 +34,7 @@ export function recordingsListRouter(ctx: AppContext): Router {
     const page = rows.slice(0, query.limit);
     const nights = await recordingNightInfo(ctx.db, page);
     const last = page[page.length - 1];
-    res.json({
+    reply(res, RecordingPage, {
       items: page.map(({ keyset_micros: _, ...r }) => toRecordingWithNight(r, nights.get(r.id)!)),
       next_cursor: rows.length > query.limit && last ? encodeKeyset({ micros: last.keyset_micros, id: last.id }) : null,
     });

@@ -15,7 +15,10 @@ import { epochWindow } from './epoch-window.js';
 import { requireRecording } from './recordings.service.js';
 import { requireStartedAtInRange } from './started-at.js';
 import { epochTime, toIndexRange } from './time-range.js';
+import { requireNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
+import { reply } from '../http/reply.js';
+import { EpochPage, Recording, RecordingDetail } from './recordings.schemas.js';
 
 export const CreateRecordingBody = z.strictObject({
   device_id: z.string().min(1),
@@ -32,19 +35,19 @@ export const ListEpochsQuery = z.strictObject({
   cursor: PageCursor,
 });
 
-export function toRecordingResource(row: RecordingRow) {
+export function toRecordingResource(row: RecordingRow): Recording {
   return {
     id: row.id,
     device_id: row.device_id,
     started_at: new Date(row.started_at).toISOString(),
     feature_schema_version: row.feature_schema_version,
     epoch_seconds: row.epoch_seconds,
-    metadata: row.metadata,
+    // A JSON object: the body's metadata was validated as one.
+    metadata: row.metadata as Record<string, unknown>,
     created_at: row.created_at.toISOString(),
     closed_at: row.closed_at?.toISOString() ?? null,
   };
 }
-
 
 export function recordingsRouter(ctx: AppContext): Router {
   const router = Router();
@@ -67,6 +70,7 @@ export function recordingsRouter(ctx: AppContext): Router {
     if (!(await findDevice(ctx.db, deviceId, req.auth.tenant))) {
       throw notFound('device_not_found', `device ${deviceId} does not exist`, { device_id: deviceId });
     }
+    await requireNotErasing(ctx, [deviceId]);
     const row = await insertRecording(ctx.db, {
       device_id: deviceId,
       started_at: new Date(body.started_at).toISOString(),
@@ -75,13 +79,13 @@ export function recordingsRouter(ctx: AppContext): Router {
       metadata: body.metadata ?? {},
       tenant: req.auth.tenant,
     });
-    res.status(201).json(toRecordingResource(row));
+    reply(res, Recording, toRecordingResource(row), 201);
   });
 
   router.get('/v1/recordings/:id', async (req, res) => {
     const row = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const night = (await recordingNightInfo(ctx.db, [row])).get(row.id)!;
-    res.json({ ...toRecordingResource(row), ...(await epochStats(ctx.db, epochWindow(row, ctx.config.MAX_RECORDING_EPOCHS))), ended_at: night.ended_at, date: night.date });
+    reply(res, RecordingDetail, { ...toRecordingResource(row), ...(await epochStats(ctx.db, epochWindow(row, ctx.config.MAX_RECORDING_EPOCHS))), ended_at: night.ended_at, date: night.date });
   });
 
   router.get('/v1/recordings/:id/epochs', async (req, res) => {
@@ -91,7 +95,7 @@ export function recordingsRouter(ctx: AppContext): Router {
     const range = toIndexRange(started, recording.epoch_seconds, query.from, query.to);
     const window = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS, { fromIndex: pageStart(range.fromIndex, query.cursor), toIndex: range.toIndex });
     const { rows, next_cursor } = toPage(await listEpochs(ctx.db, window, query.limit + 1), query.limit);
-    res.json({
+    reply(res, EpochPage, {
       items: rows.map((r) => ({ epoch_index: r.epoch_index, ts: epochTime(started, recording.epoch_seconds, r.epoch_index), features: r.features })),
       next_cursor,
     });

@@ -7,6 +7,7 @@ import { findRecording } from '../recordings/recordings.repository.js';
 import { yieldToLoop } from '../queues/yield.js';
 import { resolveModel } from './rescore.planner.js';
 import { updateParent } from './rescore.parent.js';
+import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { findChunk, markChunkActive, settleChunk } from './rescore.repository.js';
 
 export interface ChunkOutcome {
@@ -34,8 +35,8 @@ export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkI
       let written = 0;
       for (const recordingId of recordingIds) {
         const recording = await findRecording(trx, recordingId);
-        // Deleted since planning: nothing left to score.
-        if (!recording) continue;
+        // Deleted since planning, or aged past retention since: nothing (whole) left to score.
+        if (!recording || startsBefore(recording.started_at, rescoreCutoff(ctx.config, new Date()))) continue;
         if (recording.feature_schema_version !== model.featureSchemaVersion) {
           throw new UnrecoverableError(`recording ${recording.id} uses feature schema ${recording.feature_schema_version}, model ${model.version} ${model.featureSchemaVersion}`);
         }

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { ChunkState, Database, JobRow } from '../db/database.js';
+import { emitJobFinished } from '../webhooks/webhook-events.js';
 import type { RescoreParams } from './rescore.repository.js';
 
 export interface RescoreProgress {
@@ -69,6 +70,7 @@ export async function updateParent(trx: Transaction<Database>, parent: JobRow, c
     })
     .where('id', '=', parent.id)
     .execute();
+  if (finished) await emitJobFinished(trx, parent.id);
   return counters;
 }
 

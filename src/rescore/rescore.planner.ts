@@ -7,6 +7,7 @@ import type { LoadedModel } from '../models/model-loader.js';
 import { recomputeParent, updateParent } from './rescore.parent.js';
 import { advancePlan, countWithEpochs, insertChunks, nextRecordings, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
 import { RESCORE_JOB_TYPE } from './rescore.service.js';
+import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { yieldToLoop } from '../queues/yield.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
@@ -44,8 +45,12 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
       if (!parent || parent.state !== 'active' || !plan || plan.planned_at !== null) return null;
       const recordings = await nextRecordings(trx, params, plan.cursor, RECORDING_PAGE);
       // In id order, as nextRecordings returns them; chunks pack recordings in that order.
-      const matching = recordings.filter((r) => r.feature_schema_version === model.featureSchemaVersion);
-      const other = recordings.filter((r) => r.feature_schema_version !== model.featureSchemaVersion);
+      // A recording whose raw data has partly aged out is skipped: scoring it would overwrite its
+      // good stored summary with one of a night with holes.
+      const cutoff = rescoreCutoff(ctx.config, new Date());
+      const usable = (r: (typeof recordings)[number]) => r.feature_schema_version === model.featureSchemaVersion && !startsBefore(r.started_at, cutoff);
+      const matching = recordings.filter(usable);
+      const other = recordings.filter((r) => !usable(r));
       const chunks = await insertChunks(trx, jobId, params, matching, ctx.config.MAX_RECORDING_EPOCHS);
       const skipped = await countWithEpochs(trx, params, other, ctx.config.MAX_RECORDING_EPOCHS);
       const last = recordings[recordings.length - 1]?.id ?? plan.cursor;

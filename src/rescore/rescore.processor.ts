@@ -8,6 +8,7 @@ import { processRescoreChunk } from './rescore.chunk.js';
 import { failChunk, processRescorePlan } from './rescore.planner.js';
 import { updateParent } from './rescore.parent.js';
 import { cancelQueuedChunks } from './rescore.repository.js';
+import { emitJobFinished } from '../webhooks/webhook-events.js';
 import { runScheduledRescore } from './rescore.schedule.js';
 
 type RescoreJob = Job<JobPayloads['rescore']>;
@@ -37,6 +38,7 @@ export async function rescoreFinalFailure(ctx: AppContext, job: RescoreJob, err:
     if (!parent || (parent.state !== 'queued' && parent.state !== 'active')) return;
     const cancelled = await cancelQueuedChunks(trx, parent.id);
     await trx.updateTable('jobs').set({ state: 'failed', error: JSON.stringify(error), finished_at: sql`now()` }).where('id', '=', parent.id).execute();
+    await emitJobFinished(trx, parent.id);
     await updateParent(trx, { ...parent, state: 'failed' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
   });
 }

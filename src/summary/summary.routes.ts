@@ -5,6 +5,8 @@ import { requireRecording } from '../recordings/recordings.service.js';
 import { HypnogramQuery, loadHypnogram } from './hypnogram.service.js';
 import { sleepStatistics } from './sleep-statistics.js';
 import { toSummaryResource } from './summary.resource.js';
+import { Summary } from './summary.schemas.js';
+import { reply } from '../http/reply.js';
 
 export function summaryRouter(ctx: AppContext): Router {
   const router = Router();
@@ -14,7 +16,7 @@ export function summaryRouter(ctx: AppContext): Router {
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
     const hypnogram = await loadHypnogram(ctx, recording, query);
     const stats = sleepStatistics({ labels: hypnogram.model.labels, classes: hypnogram.classes, epochSeconds: recording.epoch_seconds });
-    res.json(toSummaryResource(hypnogram, stats));
+    reply(res, Summary, toSummaryResource(hypnogram, stats));
   });
 
   return router;

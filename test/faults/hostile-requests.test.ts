@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { request, waitForJob } from '../helpers/http.js';
+import { checkResponse } from '../helpers/contract.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 import { spawnReady, type Spawned } from './support.js';
@@ -232,6 +233,12 @@ describe('a malformed and hostile request corpus over HTTP', () => {
         type.includes('application/json') && parsed !== null && typeof parsed.error?.code === 'string' && typeof parsed.error.message === 'string' && typeof parsed.error.details === 'object' && parsed.error.details !== null;
       const statusOk = c.status === undefined ? status >= 400 && status < 500 : status === c.status;
       if (!statusOk || !shapeOk) failures.push(`${c.name}: ${status} ${type} ${text.slice(0, 200)}`);
+      // And the status and body are ones the OpenAPI document declares for the route.
+      try {
+        checkResponse(c.method ?? 'POST', c.path, status, type, parsed ?? text);
+      } catch (err) {
+        failures.push(`${c.name}: ${(err as Error).message}`);
+      }
     }
     expect(failures).toEqual([]);
 
@@ -309,6 +316,7 @@ describe('hostile credentials', () => {
       const token = hostileToken(i);
       const authorization = i % 7 === 0 ? `Basic ${Buffer.from(`x:${token}`).toString('base64')}` : `Bearer ${token}`;
       return fetch(`${api.baseUrl}${paths[i % paths.length]}`, { headers: { authorization, 'x-forwarded-for': '203.0.113.66' }, signal: AbortSignal.timeout(30_000) }).then(async (res) => ({
+        path: paths[i % paths.length]!,
         status: res.status,
         type: res.headers.get('content-type') ?? '',
         retryAfter: res.headers.get('retry-after'),
@@ -322,6 +330,7 @@ describe('hostile credentials', () => {
     expect((await Promise.all(served)).map((r) => r.status)).toEqual(new Array(20).fill(200));
     const bad = answers.filter((a) => !(a.status === 401 || a.status === 429) || !a.type.includes('application/json') || typeof a.body?.error?.code !== 'string');
     expect(bad).toEqual([]);
+    for (const a of answers) checkResponse('GET', a.path, a.status, a.type, a.body);
     // A header that holds no token at all (a space inside) is a plain 401 that costs no lookup.
     const refused = answers.filter((a) => a.status === 429);
     expect(refused.length).toBeGreaterThan(400);

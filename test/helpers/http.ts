@@ -1,3 +1,4 @@
+import { checkResponse } from './contract.js';
 import { adminAuth } from './services.js';
 
 export interface JsonResponse<T = any> {
@@ -8,7 +9,8 @@ export interface JsonResponse<T = any> {
 
 /**
  * Real HTTP against the app under test; the body is parsed when it is JSON. Requests carry the
- * test operator token unless `headers` sets `authorization` (an empty string sends none).
+ * test operator token unless `headers` sets `authorization` (an empty string sends none). Every
+ * response is checked against the OpenAPI document (contract.ts): a mismatch fails the test.
  */
 export async function request<T = any>(
   baseUrl: string,
@@ -28,6 +30,7 @@ export async function request<T = any>(
   const text = await res.text();
   let parsed: unknown = text;
   if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+  checkResponse(method, path, res.status, res.headers.get('content-type'), parsed);
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 

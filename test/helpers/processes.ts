@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './services.js';
@@ -11,9 +12,20 @@ export interface ChildHandle {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs a TypeScript entry file of this repo as a separate node process (no npx layer to orphan). */
+/**
+ * The compiled file of an entry point (`src/entry/web.ts` → `dist/src/entry/web.js`): tests start
+ * what the image runs. vitest's globalSetup builds dist/ (test/helpers/build-dist.ts).
+ */
+export function compiledEntry(entry: string): string {
+  if (!entry.endsWith('.ts')) throw new Error(`${entry}: expected the .ts source path of an entry point`);
+  const file = path.join(REPO_ROOT, 'dist', entry.replace(/\.ts$/, '.js'));
+  if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run build`);
+  return file;
+}
+
+/** Runs the compiled entry point of `entry` (its source path) with node itself: no npm or tsx layer to orphan. */
 export function spawnEntry(entry: string, env: Record<string, string>, args: readonly string[] = []): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), ...args], {
+  const child = spawn(process.execPath, [compiledEntry(entry), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -224,7 +224,7 @@ describe('API keys, scopes and tenant isolation', () => {
     expect(queuesApi.status).toBe(200);
     expect(queuesApi.body.queues.every((q: any) => q.readOnlyMode === true)).toBe(true);
     const adminApi = await request(base, 'GET', '/admin/queues/api/queues');
-    expect(adminApi.body.queues.map((q: any) => q.name).sort()).toEqual(['ingest', 'night', 'predict', 'rescore']);
+    expect(adminApi.body.queues.map((q: any) => q.name).sort()).toEqual(['erase', 'ingest', 'night', 'predict', 'rescore', 'retention', 'webhook']);
     expect(adminApi.body.queues.every((q: any) => q.readOnlyMode === false)).toBe(true);
     expectError(await request(base, 'PUT', '/admin/queues/api/queues/ingest/pause', undefined, bearer(keys['opsRead']!)), 403, 'forbidden');
     expectError(await request(base, 'GET', '/admin/queues', undefined, bearer(keys['opsIngest']!)), 403, 'forbidden');

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../helpers/fixtures.js';
 import { request, type JsonResponse } from '../helpers/http.js';
+import { checkResponse } from '../helpers/contract.js';
 import { adminAuth } from '../helpers/services.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
@@ -39,7 +40,9 @@ async function send(path: string, body: Buffer, who: Caller): Promise<JsonRespon
   const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip', ...credentials(who) };
   const res = await fetch(`${app.baseUrl}${path}`, { method: 'POST', headers, body: new Uint8Array(body) });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: JSON.parse(text), ms: performance.now() - started };
+  const parsed = JSON.parse(text);
+  checkResponse('POST', path, res.status, res.headers.get('content-type'), parsed);
+  return { status: res.status, headers: res.headers, body: parsed, ms: performance.now() - started };
 }
 
 describe('request bodies are parsed only on routes that take one, after authentication', () => {

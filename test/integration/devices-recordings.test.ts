@@ -267,7 +267,8 @@ describe('unknown routes', () => {
   it.each([
     ['GET', '/v1/nothing-here'],
     ['GET', '/'],
-    ['DELETE', '/v1/devices/00000000-0000-0000-0000-000000000000'],
+    // DELETE /v1/devices/{id} is an erase (404 device_not_found for an unknown id); the collection has no DELETE.
+    ['DELETE', '/v1/devices'],
     ['POST', '/v1/epochs/ingest'],
   ])('%s %s answers 404 not_found as JSON', async (method, path) => {
     expectError(await request(base, method, path, method === 'POST' ? {} : undefined), 404, 'not_found');

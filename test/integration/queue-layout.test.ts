@@ -5,6 +5,8 @@ import { shardIndex } from '../../src/queues/shards.js';
 import { deleteQueueKeys } from '../helpers/test-app.js';
 import { TEST_REDIS_URL, uniqueName } from '../helpers/services.js';
 
+// Every queue name of a release before sharding: shard 0 keeps ingest and night.
+const UNSHARDED = ['ingest', 'night', 'predict', 'rescore', 'erase', 'retention', 'webhook'];
 const layout = (queues: ReturnType<typeof createQueues>) => allQueues(queues).map((q) => `${q.opts.prefix}:${q.name}`);
 
 describe('queue layout', () => {
@@ -18,10 +20,10 @@ describe('queue layout', () => {
     await redis.quit();
   });
 
-  it('with one shard is the layout of earlier releases: four queues under {QUEUE_PREFIX}', async () => {
+  it('with one shard is the layout of earlier releases: every queue under {QUEUE_PREFIX}', async () => {
     const queues = createQueues(redis, prefix, 1);
     try {
-      expect(layout(queues).sort()).toEqual([`{${prefix}}:ingest`, `{${prefix}}:night`, `{${prefix}}:predict`, `{${prefix}}:rescore`]);
+      expect(layout(queues).sort()).toEqual(UNSHARDED.map((name) => `{${prefix}}:${name}`).sort());
       await enqueue(queues, 'ingest', 'job-a', 'any-recording');
       // The same Redis key an unsharded release wrote for this job.
       expect(await redis.exists(`{${prefix}}:ingest:job-a`)).toBe(1);
@@ -34,7 +36,7 @@ describe('queue layout', () => {
     const queues = createQueues(redis, prefix, 3);
     try {
       expect(layout(queues).sort()).toEqual(
-        [`{${prefix}}:ingest`, `{${prefix}}:night`, `{${prefix}:1}:ingest-1`, `{${prefix}:1}:night-1`, `{${prefix}:2}:ingest-2`, `{${prefix}:2}:night-2`, `{${prefix}}:predict`, `{${prefix}}:rescore`].sort(),
+        [...UNSHARDED.map((name) => `{${prefix}}:${name}`), `{${prefix}:1}:ingest-1`, `{${prefix}:1}:night-1`, `{${prefix}:2}:ingest-2`, `{${prefix}:2}:night-2`].sort(),
       );
       for (const recordingId of ['r-1', 'r-2', 'r-3', 'r-4', 'r-5', 'r-6']) {
         const shard = shardFor(queues, recordingId);

@@ -120,7 +120,7 @@ describe('on a three-master Redis Cluster with a password and QUEUE_SHARDS=3', (
   });
 
   it('lists every shard queue in Bull Board and in the metrics', async () => {
-    const names = ['ingest', 'night', 'ingest-1', 'night-1', 'ingest-2', 'night-2', 'predict', 'rescore'];
+    const names = ['ingest', 'night', 'ingest-1', 'night-1', 'ingest-2', 'night-2', 'predict', 'rescore', 'erase', 'retention', 'webhook'];
     const board = await request(deployment.baseUrl, 'GET', '/admin/queues/api/queues');
     expect(board.status).toBe(200);
     expect(board.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([...names].sort());
