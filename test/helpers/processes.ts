@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './services.js';
@@ -43,6 +43,33 @@ export function spawnEntry(entry: string, env: Record<string, string>, args: rea
       return exited;
     },
   };
+}
+
+const started = new Set<ChildProcess>();
+const dirs = new Set<string>();
+let hooked = false;
+
+/**
+ * Redis servers a test started die with the test process even when the test timed out before its
+ * own cleanup ran (an orphaned cluster or sentinel keeps ports and CPU on a shared machine). vitest
+ * ends a fork with SIGTERM (then SIGKILL), so that is caught too, and re-raised once the children
+ * are gone.
+ */
+export function killOnExit(child: ChildProcess, dir?: string): void {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  if (dir !== undefined) dirs.add(dir);
+  if (hooked) return;
+  hooked = true;
+  const killAll = () => {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
+  process.once('exit', killAll);
+  process.once('SIGTERM', () => {
+    killAll();
+    process.kill(process.pid, 'SIGTERM');
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -126,6 +153,7 @@ export async function startRedisCluster(password?: string): Promise<RedisCluster
   const launch = (at: number) => {
     const child = spawn('redis-server', args[at]!, { stdio: 'ignore' });
     children[at] = child;
+    killOnExit(child, dir);
     exits[at] = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   };
   const cli = (cliArgs: string[]) =>

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, waitUntil } from './processes.js';
+import { freePort, killOnExit, waitUntil } from './processes.js';
 
 export interface RedisSentinelHandle {
   /** The master name the sentinels monitor. */
@@ -40,6 +40,7 @@ export async function startRedisSentinel(password?: string, master = 'noctis-tes
   const start = (name: string, args: string[]) => {
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     children.set(name, child);
+    killOnExit(child, dir);
     exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())));
   };
   const stop = async () => {

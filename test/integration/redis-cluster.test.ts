@@ -85,11 +85,15 @@ describe('on a three-master Redis Cluster with a password and QUEUE_SHARDS=3', (
   }, 120_000);
 
   afterAll(async () => {
-    await deployment?.stop();
-    await db?.destroy();
-    await cluster?.stop();
-    models?.remove();
-    await env?.dispose();
+    try {
+      // Bounded: a stop that hangs must not keep the Redis processes below alive.
+      await Promise.race([deployment?.stop(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      await db?.destroy();
+    } finally {
+      await cluster?.stop();
+      models?.remove();
+      await env?.dispose();
+    }
   });
 
   it('is ready: every shard answers a BullMQ script on its own master', async () => {

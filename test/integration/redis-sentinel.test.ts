@@ -42,11 +42,15 @@ describe('on Redis Sentinel (a primary and a replica with a password, three sent
   }, 90_000);
 
   afterAll(async () => {
-    await deployment?.stop();
-    await db?.destroy();
-    await sentinel?.stop();
-    models?.remove();
-    await env?.dispose();
+    try {
+      // Bounded: a stop that hangs must not keep the Redis processes below alive.
+      await Promise.race([deployment?.stop(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      await db?.destroy();
+    } finally {
+      await sentinel?.stop();
+      models?.remove();
+      await env?.dispose();
+    }
   });
 
   it('with a master name the sentinels do not know: starts, is not ready (redis, queue), and stops promptly', async () => {
