@@ -10,6 +10,7 @@ import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
 import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 import { scoreEpochs } from '../models/model-scoring.js';
 import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
@@ -138,11 +139,10 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
     ctx.metrics.predictionsWritten.inc({ model_version: model.version }, stored.written);
     return stored.outcome;
   }
-  await enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS).catch((err: unknown) =>
-    ctx.logger.warn({ err, jobId }, 'could not queue the night scoring; the sweeper will retry'),
-  );
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS));
   return null;
 }
+
 function isCompatible(model: LoadedModel, schemaVersion: string, nFeatures: number): boolean {
   return model.featureSchemaVersion === schemaVersion && model.features.length === nFeatures;
 }

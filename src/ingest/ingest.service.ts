@@ -7,6 +7,7 @@ import { jobStatusUrl } from '../jobs/jobs.service.js';
 import { enqueue } from '../queues/queues.js';
 import type { z } from 'zod';
 import type { IngestAccepted } from './ingest.schemas.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 
 export type Accepted = z.infer<typeof IngestAccepted>;
 
@@ -44,11 +45,7 @@ export async function acceptIngest(ctx: AppContext, recording: RecordingRow, dec
       n_features: nFeatures,
     })
     .execute();
-  try {
-    await enqueue(ctx.queues, 'ingest', jobId, recording.id);
-  } catch (err) {
-    // The epochs are durable already; the sweeper will enqueue this job once Redis is back.
-    ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry');
-  }
+  // The epochs are durable already; without Redis the sweeper enqueues this job once it is back.
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'ingest', jobId, recording.id));
   return { job_id: jobId, status_url: jobStatusUrl(jobId), accepted: decoded.count };
 }

@@ -1,15 +1,16 @@
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import type { AppContext } from '../app-context.js';
-import { StoredFeaturesMismatch } from '../epochs/epochs.repository.js';
-import { finishJob } from '../jobs/jobs.repository.js';
+import { PermanentError } from '../errors/permanent-error.js';
 import type { Logger } from '../logging/logger.js';
 import { closeRedis, createRedisClient } from '../redis/connections.js';
 import type { JobPayloads, QueueName } from './queues.js';
 
+/** Records a job's final failure (retries exhausted, or a permanent error) where its state lives. */
+export type FinalFailureHandler<K extends QueueName> = (ctx: AppContext, job: Job<JobPayloads[K]>, err: Error, log: Logger, jobId: string) => Promise<void>;
+
 export interface WorkerOptions<K extends QueueName> {
-  /** Replaces the default (mark the PostgreSQL job failed) once retries are exhausted. */
-  readonly onFinalFailure?: (ctx: AppContext, job: Job<JobPayloads[K]>, err: Error, log: Logger) => Promise<void>;
+  readonly onFinalFailure: FinalFailureHandler<K>;
 }
 
 /** While PostgreSQL is unreachable a job waits this long and tries again without using an attempt. */
@@ -19,10 +20,11 @@ export const OUTAGE_RETRY_MS = 5000;
 export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, log: Logger, job: Job<JobPayloads[K]>, token: string | undefined) => Promise<unknown>;
 
 /**
- * A BullMQ worker whose job state lives in PostgreSQL: the processor writes results, and this
- * wrapper records the final failure once retries are exhausted or the error is permanent.
+ * A BullMQ worker whose job state lives elsewhere (PostgreSQL): the processor writes results, and
+ * this wrapper hands the final failure, once retries are exhausted or the error is permanent, to
+ * the feature's handler. Database outages postpone a job without spending an attempt.
  */
-export function createWorker<K extends QueueName>(ctx: AppContext, _kind: K, queue: Queue<JobPayloads[K]>, processor: Processor<K>, concurrency: number, options: WorkerOptions<K> = {}): Worker<JobPayloads[K]> {
+export function createQueueWorker<K extends QueueName>(ctx: AppContext, _kind: K, queue: Queue<JobPayloads[K]>, processor: Processor<K>, concurrency: number, options: WorkerOptions<K>): Worker<JobPayloads[K]> {
   // The worker consumes the queue it is given: same name, same prefix (a shard's hash tag).
   const name = queue.name;
   // Blocking commands need their own connection, which must wait out Redis outages, not fail.
@@ -40,8 +42,8 @@ export function createWorker<K extends QueueName>(ctx: AppContext, _kind: K, que
         log.info('job completed');
         return result;
       } catch (thrown) {
-        // Stored data the model cannot read will not get better by retrying.
-        const err = thrown instanceof StoredFeaturesMismatch ? new UnrecoverableError(thrown.message) : thrown;
+        // A permanent failure (stored data the model cannot read, say) will not get better by retrying.
+        const err = thrown instanceof PermanentError ? new UnrecoverableError(thrown.message) : thrown;
         // The processor postponed itself (moveToDelayed): not an attempt, not a failure.
         if (err instanceof DelayedError) {
           timer({ outcome: 'postponed' });
@@ -58,12 +60,8 @@ export function createWorker<K extends QueueName>(ctx: AppContext, _kind: K, que
         timer({ outcome: 'failed' });
         const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         log.warn({ err, final }, 'job attempt failed');
-        if (final && options.onFinalFailure) {
-          await options.onFinalFailure(ctx, job, err as Error, log).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure'));
-        } else if (final) {
-          await finishJob(ctx.db, jobId, 'failed', { error: { message: (err as Error).message, attempts: job.attemptsMade + 1 } }).catch(
-            (dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure; the sweeper will see the job again'),
-          );
+        if (final) {
+          await options.onFinalFailure(ctx, job, err as Error, log, jobId).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure; the sweeper will see the job again'));
         }
         throw err;
       }

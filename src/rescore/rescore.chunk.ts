@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { scoreRecording } from '../predictions/score-recording.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import { yieldToLoop } from '../queues/yield.js';
-import { resolveModel } from './rescore.planner.js';
+import { resolveJobModel } from '../models/job-model.js';
 import { updateParent } from './rescore.parent.js';
 import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { findChunk, markChunkActive, settleChunk } from './rescore.repository.js';
@@ -26,7 +26,7 @@ class AlreadySettled extends Error {}
 export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkId: string, log: Logger): Promise<ChunkOutcome> {
   const chunk = await markChunkActive(ctx.db, chunkId);
   if (!chunk) return stopIfParentGone(ctx, jobId, chunkId);
-  const model = resolveModel(ctx, chunk.params.model_version);
+  const model = resolveJobModel(ctx.registry, chunk.params.model_version);
   // Legacy chunks (planned before whole-night re-scoring) name one recording and an index range.
   const recordingIds = chunk.recording_ids ?? [chunk.recording_id];
   const range = { fromIndex: chunk.from_index ?? 0, toIndex: chunk.to_index };

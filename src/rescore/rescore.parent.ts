@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { ChunkState, Database, JobRow } from '../db/database.js';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
-import type { RescoreParams } from './rescore.repository.js';
+import { cancelQueuedChunks, type RescoreParams } from './rescore.repository.js';
 
 export interface RescoreProgress {
   /** Epochs of chunks that completed or failed for good. */
@@ -98,4 +98,20 @@ export async function recomputeParent(trx: Transaction<Database>, parent: JobRow
     c.result.skipped = plan?.skipped ?? 0;
     c.result.planned = plan?.planned_at != null;
   });
+}
+
+/**
+ * Ends a re-score early, in the caller's transaction: chunks not yet started are cancelled, the
+ * parent takes `state` (with `error` when it failed) and counts them. Chunks already running finish
+ * and stay counted. Returns the cancelled chunk ids, whose queue entries the caller may drop.
+ */
+export async function endParentEarly(trx: Transaction<Database>, parent: JobRow, state: 'failed' | 'cancelled', error?: Record<string, unknown>): Promise<string[]> {
+  const cancelled = await cancelQueuedChunks(trx, parent.id);
+  await trx
+    .updateTable('jobs')
+    .set({ state, ...(error ? { error: JSON.stringify(error) } : {}), finished_at: sql`now()`, updated_at: sql`now()` })
+    .where('id', '=', parent.id)
+    .execute();
+  await updateParent(trx, { ...parent, state }, (c) => void (c.result.chunks.cancelled += cancelled.length));
+  return cancelled;
 }

@@ -1,9 +1,8 @@
 import { UnrecoverableError } from 'bullmq';
 import type { AppContext } from '../app-context.js';
-import { AppError } from '../errors/app-error.js';
 import { findJob, lockJob, markActive } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
-import type { LoadedModel } from '../models/model-loader.js';
+import { resolveJobModel } from '../models/job-model.js';
 import { recomputeParent, updateParent } from './rescore.parent.js';
 import { advancePlan, countWithEpochs, insertChunks, nextRecordings, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
 import { RESCORE_JOB_TYPE } from './rescore.service.js';
@@ -12,16 +11,6 @@ import { yieldToLoop } from '../queues/yield.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
 const RECORDING_PAGE = 100;
-
-export function resolveModel(ctx: AppContext, version: string): LoadedModel {
-  try {
-    return ctx.registry.resolve(version);
-  } catch (err) {
-    // 422: the folder is broken here; a 404 may be a worker that has not reloaded yet, so retry.
-    if (err instanceof AppError && err.statusCode === 422) throw new UnrecoverableError(err.message);
-    throw err;
-  }
-}
 
 /**
  * The planning step of a re-score, and its repair: pages through the selected recordings by id,
@@ -37,7 +26,7 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
   }
   if (job.type !== RESCORE_JOB_TYPE) throw new UnrecoverableError(`job ${jobId} is a ${job.type} job, not a rescore`);
   const params = job.params as RescoreParams;
-  const model = resolveModel(ctx, params.model_version);
+  const model = resolveJobModel(ctx.registry, params.model_version);
   for (;;) {
     const page = await ctx.db.transaction().execute(async (trx) => {
       const parent = await lockJob(trx, jobId);

@@ -7,7 +7,7 @@ import { App } from '../../src/app.js';
 import { createDb } from '../../src/db/connection.js';
 import { PoolExhaustedError, isDatabaseUnavailable } from '../../src/db/connection-errors.js';
 import { poolDemand } from '../../src/db/pool-budget.js';
-import { createWorker } from '../../src/queues/worker-factory.js';
+import { createWorker } from '../../src/jobs/job-worker.js';
 import { expectError } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { freePort, waitUntil } from '../helpers/processes.js';

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.js';
 import { BULL_BOARD_PATH } from '../../src/admin/bull-board.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createExpressApp } from '../../src/http/express-app.js';
+import { createExpressApp } from '../../src/express-app.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { buildOpenApiDocument } from '../../src/openapi/openapi.document.js';
