@@ -52,6 +52,6 @@ async function acceptNow(ctx: AppContext, jobId: string, recording: RecordingRow
     })
     .execute();
   // The epochs are durable already; without Redis the sweeper enqueues this job once it is back.
-  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'ingest', jobId));
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'ingest', jobId, recording.id));
   return { job_id: jobId, status_url: jobStatusUrl(jobId), accepted: decoded.count };
 }

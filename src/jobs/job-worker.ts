@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 import type { JobPayloads, QueueName } from '../queues/queues.js';
 import { createQueueWorker, type FinalFailureHandler, type Processor } from '../queues/worker-factory.js';
@@ -11,6 +11,6 @@ export const markJobFailed = async (ctx: AppContext, job: { attemptsMade: number
 };
 
 /** A queue worker whose final failures mark the PostgreSQL job failed unless `onFinalFailure` says otherwise. */
-export function createWorker<K extends QueueName>(ctx: AppContext, name: K, processor: Processor<K>, concurrency: number, options: { onFinalFailure?: FinalFailureHandler<K> } = {}): Worker<JobPayloads[K]> {
-  return createQueueWorker(ctx, name, processor, concurrency, { onFinalFailure: options.onFinalFailure ?? markJobFailed });
+export function createWorker<K extends QueueName>(ctx: AppContext, kind: K, queue: Queue<JobPayloads[K]>, processor: Processor<K>, concurrency: number, options: { onFinalFailure?: FinalFailureHandler<K> } = {}): Worker<JobPayloads[K]> {
+  return createQueueWorker(ctx, kind, queue, processor, concurrency, { onFinalFailure: options.onFinalFailure ?? markJobFailed });
 }

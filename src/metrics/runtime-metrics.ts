@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import type pg from 'pg';
 import type { Metrics } from './metrics.js';
-import { QUEUE_NAMES, type Queues } from '../queues/queues.js';
+import { allQueues, type Queues } from '../queues/queues.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
 
@@ -41,10 +41,11 @@ export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: p
     async collect() {
       this.reset();
       await Promise.all(
-        QUEUE_NAMES.map(async (name) => {
+        allQueues(queues).map(async (queue) => {
           try {
-            const counts = await queues[name].getJobCounts(...JOB_STATES);
-            for (const state of JOB_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+            // One series per shard queue (ingest, ingest-1, ...): a bounded label, at most 2 x 64 + 2 queues.
+            const counts = await queue.getJobCounts(...JOB_STATES);
+            for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
           } catch {
             // Redis down: leave this queue out of the scrape rather than failing it.
           }

@@ -1,11 +1,12 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { isDatabaseUnavailable } from '../db/connection-errors.js';
 import type { AppContext } from '../app-context.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import type { Logger } from '../logging/logger.js';
+import { closeRedis, createRedisClient } from '../redis/connections.js';
 import { inJobSpan } from '../tracing/job-span.js';
 import { markFailed } from '../tracing/spans.js';
-import { bullPrefix, type JobPayloads, type QueueName } from './queues.js';
+import type { JobPayloads, QueueName } from './queues.js';
 
 /** Records a job's final failure (retries exhausted, or a permanent error) where its state lives. */
 export type FinalFailureHandler<K extends QueueName> = (ctx: AppContext, job: Job<JobPayloads[K]>, err: Error, log: Logger, jobId: string) => Promise<void>;
@@ -25,15 +26,17 @@ export type Processor<K extends QueueName> = (ctx: AppContext, jobId: string, lo
  * this wrapper hands the final failure, once retries are exhausted or the error is permanent, to
  * the feature's handler. Database outages postpone a job without spending an attempt.
  */
-export function createQueueWorker<K extends QueueName>(ctx: AppContext, name: K, processor: Processor<K>, concurrency: number, options: WorkerOptions<K>): Worker<JobPayloads[K]> {
+export function createQueueWorker<K extends QueueName>(ctx: AppContext, kind: K, queue: Queue<JobPayloads[K]>, processor: Processor<K>, concurrency: number, options: WorkerOptions<K>): Worker<JobPayloads[K]> {
+  // The worker consumes the queue it is given: same name, same prefix (a shard's hash tag).
+  const name = queue.name;
   // Blocking commands need their own connection, which must wait out Redis outages, not fail.
-  const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  const connection = createRedisClient(ctx.config.REDIS, 'blocking');
   connection.on('error', (err) => ctx.logger.debug({ err, queue: name }, 'worker redis error'));
   const worker = new Worker<JobPayloads[K]>(
     name,
     async (job, token) => {
       const jobId = 'jobId' in job.data ? job.data.jobId : (job.id ?? 'unknown');
-      return inJobSpan(name, jobId, job, async (span) => {
+      return inJobSpan(kind, name, jobId, job, async (span) => {
         const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
         const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
         const outcome = (value: 'completed' | 'postponed' | 'failed') => {
@@ -74,7 +77,7 @@ export function createQueueWorker<K extends QueueName>(ctx: AppContext, name: K,
     },
     {
       connection,
-      prefix: bullPrefix(ctx.config.QUEUE_PREFIX),
+      prefix: queue.opts.prefix!,
       concurrency,
       // A killed worker's jobs come back after the lock expires; processors yield between batches
       // so a live worker always renews its lock in time.
@@ -86,8 +89,13 @@ export function createQueueWorker<K extends QueueName>(ctx: AppContext, name: K,
   // BullMQ leaves a connection it was handed open; this one belongs to the worker alone.
   const close = worker.close.bind(worker);
   worker.close = async (force?: boolean) => {
-    await close(force);
-    await connection.quit().catch(() => connection.disconnect());
+    // A worker whose connection never reached Redis (a wrong Sentinel master name, a dead node)
+    // would wait for it in close(); it has no job in hand, so it drops the connection and closes
+    // without waiting.
+    const unreached = connection.status !== 'ready';
+    if (unreached) connection.disconnect();
+    await close(force || unreached);
+    await closeRedis(connection);
   };
   return worker;
 }

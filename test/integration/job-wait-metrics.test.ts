@@ -55,7 +55,7 @@ describe('noctis_job_wait_seconds: accept to completion, per type and outcome', 
     const rec = await createRecording(running.baseUrl);
     const id = randomUUID();
     await db.insertInto('jobs').values(newJobRow({ id, type: 'ingest', recordingId: rec.id })).execute();
-    await enqueue(running.app.ctx.queues, 'ingest', id);
+    await enqueue(running.app.ctx.queues, 'ingest', id, rec.id);
     expect((await waitForJob(running.baseUrl, id)).state).toBe('failed');
     expect(series(await scrape(running.baseUrl), 'noctis_job_wait_seconds_count', { type: 'ingest', outcome: 'failed' })).toBe(1);
   });

@@ -12,7 +12,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   db: ['config'],
   metrics: ['queues'],
   http: ['config', 'db', 'errors', 'logging'],
-  queues: ['config', 'db', 'errors', 'logging', 'tracing'],
+  // Redis connections (one factory for every mode and role) sit below the queues.
+  redis: ['config'],
+  queues: ['config', 'db', 'errors', 'logging', 'redis', 'tracing'],
   // OpenTelemetry helpers: @opentelemetry/api only, so every layer may use them.
   tracing: [],
 };

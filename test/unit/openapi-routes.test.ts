@@ -21,7 +21,9 @@ afterAll(() => redis.disconnect());
 
 function routerOnlyContext(): AppContext {
   const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused', REDIS_URL: 'redis://127.0.0.1:1', MODELS_DIR: 'models' });
-  const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, { name, opts: {}, metaValues: { version: 'bullmq:stand-in' } }]));
+  const standIns = Object.fromEntries(QUEUE_NAMES.map((name) => [name, { name, opts: {}, metaValues: { version: 'bullmq:stand-in' } }]));
+  // Ingest and night scoring live in shards (one, as by default).
+  const queues = { ...standIns, shards: [{ index: 0, ingest: standIns['ingest'], night: standIns['night'] }] };
   return { config, redis, logger: createLogger('silent', {}), metrics: createMetrics('test'), queues } as unknown as AppContext;
 }
 
