@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { setActiveModel } from '../metrics/metrics.js';
 import type { ModelRegistry } from './model-registry.js';
+import { deploymentTag } from '../queues/shards.js';
 
 interface ReloadMessage {
   requestId: string;
@@ -53,13 +54,13 @@ export class ModelSync {
   ) {}
 
   private get channel(): string {
-    return `{${this.queuePrefix}}:models:reload`;
+    return `${deploymentTag(this.queuePrefix)}:models:reload`;
   }
   private get ackChannel(): string {
-    return `{${this.queuePrefix}}:models:ack`;
+    return `${deploymentTag(this.queuePrefix)}:models:ack`;
   }
   private get choiceKey(): string {
-    return `{${this.queuePrefix}}:models:active`;
+    return `${deploymentTag(this.queuePrefix)}:models:active`;
   }
 
   /**

@@ -7,8 +7,7 @@ import { publishSpan, type Traced } from '../tracing/job-context.js';
 export interface JobPayloads {
   ingest: { jobId: string };
   predict: { jobId: string };
-  /** `jobId` is the parent re-score job; with `chunkId` one chunk, without it the planner; `scheduled` a nightly tick. */
-  rescore: { jobId: string; chunkId?: string; scheduled?: true };
+  rescore: RescorePayload;
   /** Score one recording's whole night with the active model; `generation` names the request. */
   night: { recordingId: string; generation: number };
   /** Erase a device or recording; the subject is in `erasures`, never in Redis. */
@@ -19,6 +18,27 @@ export interface JobPayloads {
   webhook: { eventId: string; endpointId: string };
 }
 export type QueueName = keyof JobPayloads;
+
+/** The re-score queue carries three kinds of job, told apart by their fields (as stored in Redis). */
+export type RescorePayload = RescorePlanPayload | RescoreChunkPayload | RescoreTickPayload;
+/** Plan the parent re-score job `jobId`: choose recordings, write and queue chunks. */
+export interface RescorePlanPayload {
+  readonly jobId: string;
+  readonly chunkId?: undefined;
+  readonly scheduled?: undefined;
+}
+/** Score one chunk of the parent `jobId`. */
+export interface RescoreChunkPayload {
+  readonly jobId: string;
+  readonly chunkId: string;
+  readonly scheduled?: undefined;
+}
+/** The nightly tick of the re-score schedule; `jobId` names the scheduler, not a row of `jobs`. */
+export interface RescoreTickPayload {
+  readonly jobId: string;
+  readonly chunkId?: undefined;
+  readonly scheduled: true;
+}
 export const QUEUE_NAMES: readonly QueueName[] = ['ingest', 'predict', 'rescore', 'night', 'erase', 'retention', 'webhook'];
 
 /** Every payload may also carry the W3C trace context it was queued in (tracing/job-context.ts). */

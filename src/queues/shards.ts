@@ -9,7 +9,16 @@ import { crc32 } from 'node:zlib';
  * no other deployment's prefix can collide with a shard's.
  */
 export function shardPrefix(queuePrefix: string, shard: number): string {
-  return shard === 0 ? `{${queuePrefix}}` : `{${queuePrefix}:${shard}}`;
+  return shard === 0 ? deploymentTag(queuePrefix) : `{${queuePrefix}:${shard}}`;
+}
+
+/**
+ * `{QUEUE_PREFIX}`: the Redis Cluster hash tag that starts every key of this deployment outside the
+ * queue shards (unsharded queues, rate limits, model reloads), so each multi-key script or
+ * transaction stays in one slot.
+ */
+export function deploymentTag(queuePrefix: string): string {
+  return `{${queuePrefix}}`;
 }
 
 /** Distinct names across shards, so Bull Board and the metrics' `queue` label tell them apart. */
