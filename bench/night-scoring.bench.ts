@@ -290,7 +290,6 @@ try {
     }
     // Settle: no scoring queued or running, and the events and counters have caught up (a scoring
     // may run with nothing left to do after the last job completed, and counters move after commit).
-    const byRecording = new Map(runs.map((r) => [r.recordingId, r]));
     const jobRecording = new Map(runs.flatMap((r) => r.jobIds.map((id) => [id, r.recordingId] as const)));
     type Tally = { inline: number; inlineScorings: number; queued: number; empty: number; queuedWritten: number };
     let tallies = new Map<string, Tally>();

@@ -12,6 +12,7 @@ import * as addNights from './2026_11_30_0104_add_nights.js';
 import * as createErasures from './2026_11_30_0201_create_erasures.js';
 import * as addRetentionIndexes from './2026_11_30_0202_add_retention_indexes.js';
 import * as createWebhooks from './2026_11_30_0203_create_webhooks.js';
+import * as addJobsUnfinishedTypeIndex from './2026_11_30_0301_add_jobs_unfinished_type_index.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -28,4 +29,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0201_create_erasures': createErasures,
   '2026_11_30_0202_add_retention_indexes': addRetentionIndexes,
   '2026_11_30_0203_create_webhooks': createWebhooks,
+  '2026_11_30_0301_add_jobs_unfinished_type_index': addJobsUnfinishedTypeIndex,
 };

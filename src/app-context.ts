@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
@@ -8,6 +7,7 @@ import type { Metrics } from './metrics/metrics.js';
 import type { ModelRegistry } from './models/model-registry.js';
 import type { ModelSync } from './models/model-sync.js';
 import type { Queues } from './queues/queues.js';
+import type { RedisClient } from './redis/connections.js';
 
 /** What the composition root hands to routes, services and processors. */
 export interface AppContext {
@@ -16,7 +16,8 @@ export interface AppContext {
   readonly readConfig: () => Config;
   readonly db: Kysely<Database>;
   readonly pool: pg.Pool;
-  readonly redis: Redis;
+  /** The command connection (role `command`); workers and subscribers open their own. */
+  readonly redis: RedisClient;
   readonly queues: Queues;
   readonly registry: ModelRegistry;
   readonly modelSync: ModelSync;

@@ -1,13 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { AppContext } from './app-context.js';
 import type { Config } from './config/config.js';
 import { createDb } from './db/connection.js';
 import { poolDemand } from './db/pool-budget.js';
 import { answerClientErrorsAsJson } from './http/client-error.js';
-import { createExpressApp, createProbeApp } from './http/express-app.js';
+import { createExpressApp, createProbeApp } from './express-app.js';
 import { Sweeper } from './jobs/sweeper.js';
 import { IdleCloser } from './nights/idle-closer.js';
 import { processErase } from './erase/erase.processor.js';
@@ -20,14 +19,22 @@ import { nightScoringFinalFailure, processNightScoring } from './night-scoring/n
 import { createLogger, type Logger } from './logging/logger.js';
 import { createMetrics, setActiveModel } from './metrics/metrics.js';
 import { registerRuntimeMetrics } from './metrics/runtime-metrics.js';
+import { JOB_TYPES, oldestUnfinishedAges } from './jobs/jobs.waiting.js';
 import { ModelRegistry } from './models/model-registry.js';
 import { ModelSync } from './models/model-sync.js';
 import { processPredict } from './predictions/predict.processor.js';
-import { closeQueues, createQueues } from './queues/queues.js';
-import { createWorker } from './queues/worker-factory.js';
+import { allQueues, closeQueues, createQueues } from './queues/queues.js';
+import { closeRedis, createRedisClient } from './redis/connections.js';
+import { createWorker } from './jobs/job-worker.js';
 import { processRescore, rescoreFinalFailure } from './rescore/rescore.processor.js';
 import { syncRescoreSchedule } from './rescore/rescore.schedule.js';
 import { waitForRedis } from './queues/redis-ready.js';
+
+/** Awaits start-up work that needs Redis only when Redis answered; otherwise lets it finish later. */
+async function startWhileUp(redisUp: boolean, work: Promise<unknown>, onError: (err: unknown) => void): Promise<void> {
+  const settled = work.then(() => undefined, onError);
+  if (redisUp) await settled;
+}
 
 export interface AppOptions {
   readonly config: Config;
@@ -61,17 +68,15 @@ export class App {
     const { config } = options;
     const role = options.roles.web && options.roles.worker ? 'all' : options.roles.web ? 'web' : 'worker';
     const logger = options.logger ?? createLogger(config.LOG_LEVEL, { role });
-    const metrics = createMetrics(role);
+    const metrics = createMetrics(role, { exemplars: config.METRICS_EXEMPLARS });
     const { db, pool } = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
-    // Fail fast instead of buffering while Redis is away: ingest has already made its data
-    // durable and the sweeper re-enqueues.
-    const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    const redis = createRedisClient(config.REDIS, 'command');
     redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
-    const queues = createQueues(redis, config.QUEUE_PREFIX);
-    for (const queue of Object.values(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
+    const queues = createQueues(redis, config.QUEUE_PREFIX, config.QUEUE_SHARDS);
+    for (const queue of allQueues(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
     const registry = new ModelRegistry(config.MODELS_DIR, logger);
-    const modelSync = new ModelSync(redis, config.QUEUE_PREFIX, registry, metrics, logger);
-    registerRuntimeMetrics(metrics, queues, pool);
+    const modelSync = new ModelSync(redis, () => createRedisClient(config.REDIS, 'subscriber'), config.QUEUE_PREFIX, registry, metrics, logger);
+    registerRuntimeMetrics(metrics, queues, pool, { types: JOB_TYPES, oldestAges: () => oldestUnfinishedAges(db) });
     const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
     const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger, metricsText };
     return new App(ctx, options);
@@ -95,26 +100,33 @@ export class App {
         `DB_POOL_SIZE ${ctx.config.DB_POOL_SIZE} is below the ${demand.needed} connections this process can hold at once; under full load work waits for connections`,
       );
     }
-    if (!(await waitForRedis(ctx.redis, 5000))) ctx.logger.warn('redis not reachable at start; readiness will say so');
+    const redisUp = await waitForRedis(ctx.redis, 5000);
+    if (!redisUp) ctx.logger.warn('redis not reachable at start; readiness will say so');
     await ctx.registry.load(await ctx.modelSync.startupVersion(ctx.config.ACTIVE_MODEL_VERSION));
     setActiveModel(ctx.metrics, ctx.registry.active()?.version ?? null);
-    await ctx.modelSync.start().catch((err: unknown) => ctx.logger.warn({ err }, 'model sync not subscribed'));
+    // Without Redis these would wait for it (a subscription, BullMQ's connection) and the process
+    // would never start serving; they finish on their own once Redis answers.
+    await startWhileUp(redisUp, ctx.modelSync.start(), (err) => ctx.logger.warn({ err }, 'model sync not subscribed'));
     if (options.roles.worker) {
       const concurrency = ctx.config.WORKER_CONCURRENCY;
-      this.workers = [createWorker(ctx, 'ingest', (c, id, log) => processIngest(c, id, log), concurrency), createWorker(ctx, 'predict', (c, id) => processPredict(c, id), concurrency)];
-      this.workers.push(createWorker(ctx, 'rescore', processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
-      this.workers.push(createWorker(ctx, 'night', (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
+      // Every shard's ingest and night queues get a worker of their own (WORKER_CONCURRENCY each).
+      for (const shard of ctx.queues.shards) {
+        this.workers.push(createWorker(ctx, 'ingest', shard.ingest, (c, id, log) => processIngest(c, id, log), concurrency));
+        this.workers.push(createWorker(ctx, 'night', shard.night, (c, _id, log, job, token) => processNightScoring(c, log, job, token), concurrency, { onFinalFailure: (c, job, err) => nightScoringFinalFailure(c, job, err) }));
+      }
+      this.workers.push(createWorker(ctx, 'predict', ctx.queues.predict, (c, id) => processPredict(c, id), concurrency));
+      this.workers.push(createWorker(ctx, 'rescore', ctx.queues.rescore, processRescore, ctx.config.RESCORE_CONCURRENCY, { onFinalFailure: rescoreFinalFailure }));
       // One erase at a time per process: erasing is background housekeeping, not latency-bound.
-      this.workers.push(createWorker(ctx, 'erase', (c, id, log) => processErase(c, id, log), 1));
+      this.workers.push(createWorker(ctx, 'erase', ctx.queues.erase, (c, id, log) => processErase(c, id, log), 1));
       // Deliveries wait on other people's servers: their own queue and concurrency, so a slow
       // receiver holds one slot, never ingest's. Attempts are recorded by the processor itself.
-      this.workers.push(createWorker(ctx, 'webhook', (c, _id, log, job) => processWebhookDelivery(c, log, job), ctx.config.WEBHOOK_CONCURRENCY, { onFinalFailure: async () => undefined }));
+      this.workers.push(createWorker(ctx, 'webhook', ctx.queues.webhook, (c, _id, log, job) => processWebhookDelivery(c, log, job), ctx.config.WEBHOOK_CONCURRENCY, { onFinalFailure: async () => undefined }));
       this.dispatcher = new WebhookDispatcher(ctx);
       this.dispatcher.start();
       // A retention pass stands for no row of jobs: a failed one is retried by the next tick.
-      this.workers.push(createWorker(ctx, 'retention', (c, _id, log) => processRetention(c, log), 1, { onFinalFailure: async () => undefined }));
-      await syncRetention(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync retention'));
-      await syncRescoreSchedule(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
+      this.workers.push(createWorker(ctx, 'retention', ctx.queues.retention, (c, _id, log) => processRetention(c, log), 1, { onFinalFailure: async () => undefined }));
+      await startWhileUp(redisUp, syncRetention(ctx), (err) => ctx.logger.warn({ err }, 'could not sync retention'));
+      await startWhileUp(redisUp, syncRescoreSchedule(ctx), (err) => ctx.logger.warn({ err }, 'could not sync the re-score schedule'));
       this.sweeper = new Sweeper(ctx);
       this.sweeper.start();
       this.idleCloser = new IdleCloser(ctx);
@@ -155,7 +167,7 @@ export class App {
     await this.dispatcher?.stop();
     await ctx.modelSync.stop();
     await closeQueues(ctx.queues);
-    await ctx.redis.quit().catch(() => ctx.redis.disconnect());
+    await closeRedis(ctx.redis);
     await ctx.db.destroy();
   }
 }

@@ -1,5 +1,7 @@
-import { configOrExit, runApp } from '../src/entry/run.js';
+import { startTracing } from '../src/tracing/tracing.bootstrap.js';
 
-// A worker process: queue processors, the sweeper, and probes/metrics on METRICS_PORT when set.
-const config = configOrExit();
-await runApp(config, { web: false, worker: true }, config.METRICS_PORT);
+// Tracing first, the application after it (a dynamic import): the instrumentations patch http,
+// express, pg and ioredis as they load, and static imports would load them before this line ran.
+const tracing = await startTracing(process.env);
+const { main } = await import('./worker.main.js');
+await main(tracing);

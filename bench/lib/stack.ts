@@ -75,6 +75,15 @@ export class BenchStack {
     return proc;
   }
 
+  /** Stops one process (SIGTERM, SIGKILL after 20 s) before the stack is disposed. */
+  async stop(proc: Proc): Promise<void> {
+    proc.rss.stop();
+    const timer = setTimeout(() => proc.handle.child.kill('SIGKILL'), 20_000);
+    await proc.handle.kill('SIGTERM');
+    clearTimeout(timer);
+    this.procs.splice(this.procs.indexOf(proc), 1);
+  }
+
   /** `count` recordings (one device) written straight into the database: setup, not measured. */
   async createRecordings(count: number, featureSchemaVersion = 'sleep-accel-v1'): Promise<string[]> {
     const result = await sql<{ id: string }>`

@@ -4,7 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { RequestHandler } from 'express';
 import { hasScope, isOperator } from '../auth/scopes.js';
 import { AppError } from '../errors/app-error.js';
-import { QUEUE_NAMES, type Queues } from '../queues/queues.js';
+import { allQueues, type Queues } from '../queues/queues.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -12,7 +12,8 @@ function board(queues: Queues, readOnlyMode: boolean): RequestHandler {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
-    queues: QUEUE_NAMES.map((name) => new BullMQAdapter(queues[name], { readOnlyMode, allowRetries: !readOnlyMode })),
+    // Every shard's queues too: each has its own name.
+    queues: allQueues(queues).map((queue) => new BullMQAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode })),
     serverAdapter,
     options: { uiConfig: { boardTitle: readOnlyMode ? 'Noctis queues (read-only)' : 'Noctis queues' } },
   });

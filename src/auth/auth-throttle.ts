@@ -1,5 +1,6 @@
 import { MINUTE_MS } from './rate-limiter.js';
 import type { SlidingWindowStore } from './sliding-window.js';
+import { deploymentTag } from '../queues/shards.js';
 
 export type AuthTicket =
   /** release(): the check did not fail (a valid key, or no answer from the database), so it gives its slot back. */
@@ -22,7 +23,7 @@ export class AuthThrottle {
 
   async begin(address: string, now = Date.now()): Promise<AuthTicket> {
     if (this.perMinute <= 0) return { allowed: true, release: () => undefined };
-    const key = `{${this.queuePrefix}}:authfail:${address}`;
+    const key = `${deploymentTag(this.queuePrefix)}:authfail:${address}`;
     const decision = await this.store.consume([{ key, limit: this.perMinute }], this.windowMs, now);
     if (!decision.allowed) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) };
     const member = decision.member!;

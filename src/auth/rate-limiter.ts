@@ -1,4 +1,5 @@
 import type { SlidingWindowStore, WindowLimit } from './sliding-window.js';
+import { deploymentTag } from '../queues/shards.js';
 
 export const MINUTE_MS = 60_000;
 
@@ -32,7 +33,7 @@ export class RateLimiter {
 
   async consume(subject: { keyId: string | null; tenant: string }, now = Date.now()): Promise<RateDecision> {
     const wanted: Array<{ name: LimitName; window: WindowLimit }> = [];
-    const tag = `{${this.queuePrefix}}:ratelimit`;
+    const tag = `${deploymentTag(this.queuePrefix)}:ratelimit`;
     if (this.limits.perKey > 0) wanted.push({ name: 'key', window: { key: `${tag}:key:${subject.keyId ?? 'admin-token'}`, limit: this.limits.perKey } });
     if (this.limits.perTenant > 0) wanted.push({ name: 'tenant', window: { key: `${tag}:tenant:${subject.tenant}`, limit: this.limits.perTenant } });
     if (wanted.length === 0) return { allowed: true, retryAfterSeconds: 0, limit: null, limitPerMinute: null };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections.js';
 
 /** One limit to check: at most `limit` entries in any window of `windowMs` under `key`. */
 export interface WindowLimit {
@@ -68,7 +68,7 @@ export const newMember = (now: number): string => `${now}:${PROCESS_TAG}:${(sequ
  * milliseconds moves an entry's expiry by as much), which also lets tests place requests exactly.
  */
 export class RedisSlidingWindow implements SlidingWindowStore {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     if (!('slidingWindow' in redis)) redis.defineCommand('slidingWindow', { lua: SCRIPT });
   }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { checkRedisMode, HostPortList, resolveRedis } from './redis-config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -57,7 +58,16 @@ const TrustProxy = z
 const ConfigFields = z.object({
   PORT: intIn(0, 65535, 8000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/noctis'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
+  // Exactly one Redis mode (see redis-config.ts): REDIS_URL (one server, the default),
+  // REDIS_CLUSTER_NODES (Redis Cluster seed nodes) or REDIS_SENTINELS with REDIS_SENTINEL_MASTER.
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_CLUSTER_NODES: HostPortList.optional(),
+  REDIS_SENTINELS: HostPortList.optional(),
+  REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only').optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  // Ingest and night scoring spread over this many queues, each under its own hash tag, chosen by
+  // recording id (see queues/shards.ts). 1 keeps the queue names of an unsharded deployment.
+  QUEUE_SHARDS: intIn(1, 64, 1),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only')
@@ -80,6 +90,9 @@ const ConfigFields = z.object({
   JOB_LOCK_SECONDS: intIn(1, 3600, 60),
   NOCTIS_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  // OpenMetrics /metrics with trace-id exemplars on noctis_job_wait_seconds; off by default because
+  // it changes the exposition format existing scrapers read.
+  METRICS_EXEMPLARS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 6000),
   // All keys of one tenant together, so minting more keys does not raise a tenant's ceiling.
   TENANT_RATE_LIMIT_PER_MINUTE: intIn(0, 10_000_000, 12000),
@@ -154,6 +167,7 @@ const ConfigFields = z.object({
  * would find them swept and close too early.
  */
 const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
+  checkRedisMode(c, ctx);
   if (c.MAX_EPOCHS_PER_REQUEST !== undefined && c.MAX_EPOCHS_PER_REQUEST > c.MAX_RECORDING_EPOCHS) {
     ctx.addIssue({
       code: 'custom',
@@ -175,7 +189,7 @@ const ConfigSchema = ConfigFields.superRefine((c, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['COMPRESS_AFTER_DAYS'], message: `must be less than ${key} (${retain}): chunks would be dropped before or when compressed` });
     }
   }
-}).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS }));
+}).transform((c) => ({ ...c, MAX_EPOCHS_PER_REQUEST: c.MAX_EPOCHS_PER_REQUEST ?? c.MAX_RECORDING_EPOCHS, REDIS: resolveRedis(c) }));
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -203,7 +217,7 @@ export function loadConfig(env: Env): Config {
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '?');
         // Values of URLs and tokens may hold secrets; name the variable only.
-        const shown = /(_URL|_TOKEN|_KEY)$/.test(key) ? '' : `=${JSON.stringify(input[key] ?? '')}`;
+        const shown = /(_URL|_TOKEN|_KEY|_PASSWORD)$/.test(key) ? '' : `=${JSON.stringify(input[key] ?? '')}`;
         return `${key}${shown}: ${issue.message}`;
       }),
     );

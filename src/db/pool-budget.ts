@@ -9,14 +9,15 @@ export interface PoolDemand {
 
 /**
  * What one process can hold at once: a connection per concurrent job (ingest, predict and night
- * scoring run WORKER_CONCURRENCY each, re-score RESCORE_CONCURRENCY), one for the sweeper, and at
+ * scoring run WORKER_CONCURRENCY each, ingest and night scoring once per queue shard, re-score
+ * RESCORE_CONCURRENCY), one for the sweeper, and at
  * least one for the API's requests and probes. A smaller DB_POOL_SIZE is not wrong, but under full
  * load jobs and requests then wait for connections (and get 503 overloaded past the wait limit).
  */
 export function poolDemand(config: Config, roles: { readonly web: boolean; readonly worker: boolean }): PoolDemand {
   const parts: Record<string, number> = {};
   if (roles.worker) {
-    parts['ingest, predict and night jobs'] = 3 * config.WORKER_CONCURRENCY;
+    parts['ingest, predict and night jobs'] = (2 * config.QUEUE_SHARDS + 1) * config.WORKER_CONCURRENCY;
     parts['re-score jobs'] = config.RESCORE_CONCURRENCY;
     parts['erase and retention jobs'] = 2;
     // Deliveries hold a connection only between HTTP calls (reading the event, recording the

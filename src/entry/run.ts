@@ -1,6 +1,7 @@
 import { App, type AppOptions } from '../app.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { createLogger } from '../logging/logger.js';
+import type { TracingHandle } from '../tracing/tracing.bootstrap.js';
 import { readConfigFromEnvironment } from './environment.js';
 
 /** Reads configuration or exits 2 with every problem named. */
@@ -24,9 +25,12 @@ export async function runApp(
   config: Config,
   roles: AppOptions['roles'],
   probePort?: number,
-  extra: Pick<AppOptions, 'metricsText'> & { onCreated?: (app: App) => void } = {},
+  extra: Pick<AppOptions, 'metricsText'> & { onCreated?: (app: App) => void; tracing?: TracingHandle } = {},
 ): Promise<App> {
   const logger = createLogger(config.LOG_LEVEL, { role: roles.web && roles.worker ? 'all' : roles.web ? 'web' : 'worker', pid: process.pid });
+  if (extra.tracing) logger.info({ tracing: extra.tracing.settings.enabled }, `tracing ${extra.tracing.settings.enabled ? 'on' : 'off'}: ${extra.tracing.settings.reason}`);
+  // Spans still buffered are flushed after the app has stopped (its last spans included).
+  const flush = () => extra.tracing?.shutdown() ?? Promise.resolve();
   const app = App.create({ config, roles, logger, readConfig: readConfigFromEnvironment, ...(probePort === undefined ? {} : { probePort }), ...(extra.metricsText ? { metricsText: extra.metricsText } : {}) });
   extra.onCreated?.(app);
   let signals = 0;
@@ -43,12 +47,14 @@ export async function runApp(
     }, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
     timer.unref();
     app.stop().then(
-      () => {
+      async () => {
+        await flush();
         logger.info('stopped');
         process.exit(0);
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         logger.error({ err }, 'error while stopping');
+        await flush();
         process.exit(1);
       },
     );

@@ -1,8 +1,7 @@
-import { createLogger } from '../logging/logger.js';
-import { migrateNow } from './migrate-now.js';
-import { configOrExit, runApp } from './run.js';
+import { startTracing } from '../tracing/tracing.bootstrap.js';
 
-// The one-command local run: migrate, then serve the API with an ingest worker in this process.
-const config = configOrExit();
-await migrateNow(config, createLogger(config.LOG_LEVEL, { role: 'release' }));
-await runApp(config, { web: true, worker: true });
+// Tracing first, the application after it (a dynamic import): the instrumentations patch http,
+// express, pg and ioredis as they load, and static imports would load them before this line ran.
+const tracing = await startTracing(process.env);
+const { main } = await import('./start.main.js');
+await main(tracing);

@@ -1,17 +1,7 @@
-import { createLogger } from '../logging/logger.js';
-import { clusterMetricsSource, isClusterPrimary, runPrimary, shareRegistry } from './cluster.js';
-import { configOrExit, runApp } from './run.js';
+import { startTracing } from '../tracing/tracing.bootstrap.js';
 
-// WEB_CONCURRENCY > 1 runs that many API processes on one port (node:cluster), like gunicorn
-// workers; /metrics in any of them answers for the whole cluster.
-const config = configOrExit();
-if (config.WEB_CONCURRENCY > 1 && isClusterPrimary()) {
-  runPrimary(config.WEB_CONCURRENCY, createLogger(config.LOG_LEVEL, { role: 'web-primary', pid: process.pid }));
-} else if (config.WEB_CONCURRENCY > 1) {
-  await runApp(config, { web: true, worker: false }, undefined, {
-    metricsText: clusterMetricsSource(),
-    onCreated: (app) => shareRegistry(app.ctx.metrics.registry),
-  });
-} else {
-  await runApp(config, { web: true, worker: false });
-}
+// Tracing first, the application after it (a dynamic import): the instrumentations patch http,
+// express, pg and ioredis as they load, and static imports would load them before this line ran.
+const tracing = await startTracing(process.env);
+const { main } = await import('./web.main.js');
+await main(tracing);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
+import { PermanentError } from '../errors/permanent-error.js';
 import { float4ArrayParam, int4ArrayParam } from '../db/pg-binary-array.js';
 import { insertWithUniqueFallback } from '../db/unique-fallback.js';
 import { inWindow, type EpochWindow } from '../recordings/epoch-window.js';
@@ -62,10 +63,10 @@ export interface StoredNight {
 }
 
 /** A stored feature vector whose length is not the model's: scoring it would mean guessing. */
-export class StoredFeaturesMismatch extends Error {
+export class StoredFeaturesMismatch extends PermanentError {
+  override readonly name = 'StoredFeaturesMismatch';
   constructor(readonly recordingId: string, readonly epochIndex: number, readonly stored: number, readonly expected: number) {
     super(`recording ${recordingId} epoch ${epochIndex} has ${stored} stored features; the model expects ${expected}`);
-    this.name = 'StoredFeaturesMismatch';
   }
 }
 

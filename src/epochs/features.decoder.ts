@@ -1,5 +1,6 @@
 import { unprocessable, tooLarge } from '../errors/app-error.js';
 import { float32FromLE } from './float32-le.js';
+import { INT4_MAX } from '../db/int4.js';
 
 /** One epoch as the API accepts it: features as a list, an object keyed by name, or base64 float32. */
 export interface EpochInput {
@@ -15,7 +16,7 @@ export interface DecodedEpochs {
 }
 
 /** The largest epoch index the int4 epoch_index column can hold. */
-export const MAX_EPOCH_INDEX = 2_147_483_647;
+export const MAX_EPOCH_INDEX = INT4_MAX;
 
 function invalid(epochIndex: number | null, reason: string, extra: Record<string, unknown> = {}): never {
   const where = epochIndex === null ? '' : ` at epoch_index ${epochIndex}`;

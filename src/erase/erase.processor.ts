@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { AppContext } from '../app-context.js';
 import { WORKER_ACTOR, recordAudit } from '../audit/audit.repository.js';
 import { findJob, finishJob, markActive, setProgress } from '../jobs/jobs.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import type { Logger } from '../logging/logger.js';
 import { countDeviceRecordings, deleteWebhookEventMentions, findErasure, nextDeviceRecording, scrubAuditMentions, scrubJobMentions } from './erase.repository.js';
 import { eraseRecording, scrubMentions, type EraseCounts } from './erase.recording.js';
@@ -45,7 +46,7 @@ export async function processErase(ctx: AppContext, jobId: string, log: Logger):
   }
   const result: EraseResult = { subject: erasure.subject_kind, recordings, rows: counts };
   const batch = ctx.config.ERASE_BATCH_ROWS;
-  await ctx.db.transaction().execute(async (trx) => {
+  const finished = await ctx.db.transaction().execute(async (trx) => {
     // A job that finished while the erase ran (an ingest accepted just before the DELETE) may have
     // written an event or a mention after the drains above; its rows in jobs go with the subject
     // row's cascade, and one more bounded pass here takes the rest in the same transaction.
@@ -55,9 +56,11 @@ export async function processErase(ctx: AppContext, jobId: string, log: Logger):
     if (erasure.subject_kind === 'device') await trx.deleteFrom('devices').where('id', '=', erasure.subject_id).execute();
     else await trx.deleteFrom('recordings').where('id', '=', erasure.subject_id).execute();
     await trx.deleteFrom('erasures').where('job_id', '=', jobId).execute();
-    await finishJob(trx, jobId, 'completed', { result, progress: { done: recordings, total: recordings } });
+    const row = await finishJob(trx, jobId, 'completed', { result, progress: { done: recordings, total: recordings } });
     await recordAudit(trx, { action: 'erase.completed', actor: WORKER_ACTOR, targetTenant: erasure.tenant, targetId: jobId, details: { subject: erasure.subject_kind, recordings } });
+    return row;
   });
+  observeJobWait(ctx.metrics, finished);
   log.info({ subject: erasure.subject_kind, recordings }, 'erase completed');
   return result;
 }

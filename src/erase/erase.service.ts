@@ -6,6 +6,7 @@ import { newJobRow } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import { enqueue } from '../queues/queues.js';
 import type { EraseSubject } from './erase.repository.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 
 export interface EraseAccepted {
   job_id: string;
@@ -31,6 +32,6 @@ export async function requestErase(ctx: AppContext, kind: EraseSubject, id: stri
     await recordAudit(trx, { action: 'erase.requested', actor, targetTenant: tenant, targetId: newId, details: { subject: kind } });
     return newId;
   });
-  await enqueue(ctx.queues, 'erase', jobId).catch((err: unknown) => ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'erase', jobId));
   return { job_id: jobId, status_url: jobStatusUrl(jobId) };
 }

@@ -55,9 +55,10 @@ export class Readiness {
       this.migrationsApplied ? Promise.resolve({ ok: true }) : check(() => this.pendingMigrations()),
       check(async () => ((await ctx.redis.ping()) === 'PONG' ? undefined : 'unexpected PING answer')),
       // PING proves a connection, not that BullMQ can run: its scripts touch the queue's keys, which
-      // a Redis Cluster node refuses (MOVED) unless it owns their slot. getJobCounts runs one.
+      // a Redis Cluster node refuses (MOVED) unless it owns their slot. getJobCounts runs one, on
+      // every shard (each shard's keys may live on another master).
       check(async () => {
-        await ctx.queues.ingest.getJobCounts('wait');
+        await Promise.all(ctx.queues.shards.map((shard) => shard.ingest.getJobCounts('wait')));
         return undefined;
       }),
     ]);

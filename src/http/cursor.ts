@@ -1,4 +1,4 @@
-import { MAX_EPOCH_INDEX } from '../epochs/features.decoder.js';
+import { INT4_MAX } from '../db/int4.js';
 import { AppError } from '../errors/app-error.js';
 
 // Opaque to clients so the paging key can change without breaking them.
@@ -10,7 +10,7 @@ export function decodeCursor(cursor: string): number {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
     // The API only hands out the index of an epoch followed by more, so never the largest index.
-    if (typeof value.a === 'number' && Number.isInteger(value.a) && value.a >= 0 && value.a < MAX_EPOCH_INDEX) return value.a;
+    if (typeof value.a === 'number' && Number.isInteger(value.a) && value.a >= 0 && value.a < INT4_MAX) return value.a;
   } catch {
     // fall through to the error below
   }

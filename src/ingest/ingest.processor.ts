@@ -4,13 +4,15 @@ import type { RecordingRow } from '../db/database.js';
 import type { AppContext } from '../app-context.js';
 import { hasStoredEpochs, insertEpochs } from '../epochs/epochs.repository.js';
 import { float32FromLE } from '../epochs/float32-le.js';
-import { findJob, finishJob, lockJob, markActive } from '../jobs/jobs.repository.js';
+import { findJob, finishJob, lockJob, markActive, type FinishedJob } from '../jobs/jobs.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
 import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
 import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
-import { scoreEpochs } from '../models/model-scoring.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
+import { scoreEpochsTraced } from '../models/model-scoring.traced.js';
 import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
 
@@ -54,9 +56,10 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
   if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, payload.n_features);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
-  const scores = usable ? scoreEpochs(usable, indices, features, indices.length) : null;
+  const scores = usable ? scoreEpochsTraced(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
 
+  let finished: FinishedJob | undefined;
   const result = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockJob(trx, jobId);
     if (!locked || (locked.state !== 'active' && locked.state !== 'queued')) return locked?.result as IngestResult;
@@ -76,10 +79,12 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
       rescored: 0,
       model_version: usable?.version ?? null,
     };
-    await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+    finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
     await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
     return outcome;
   });
+  // After the commit: a rolled-back finish never counts.
+  observeJobWait(ctx.metrics, finished);
   ctx.metrics.epochsIngested.inc(result.inserted);
   ctx.metrics.epochsDuplicate.inc(result.duplicates);
   if (result.model_version) ctx.metrics.predictionsWritten.inc({ model_version: result.model_version }, result.predicted);
@@ -103,23 +108,23 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
     const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
     const partial = { accepted: indices.length, inserted: inserted.length, duplicates: indices.length - inserted.length };
     if (first) {
-      const scores = scoreEpochs(model, indices, features, indices.length);
+      const scores = scoreEpochsTraced(model, indices, features, indices.length);
       const all = Array.from(indices);
       const predicted = await upsertPredictions(trx, recording, selectRows(model, indices, scores, all), false);
       await markNightScored(trx, recording.id, model.version);
       await refreshNightAfterIngest(trx, recording.id, model);
       await recordNightScoring(trx, recording.id, indices.length, false);
       const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
-      await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
-      return { outcome, generation: null, written: predicted };
+      return { outcome, generation: null, written: predicted, finished };
     }
     // Nothing new (a re-sent upload) and nothing waiting: the night is as its last scoring saw it.
     if (inserted.length === 0 && (await nightIsCurrent(trx, recording.id, model.version, indices))) {
       const outcome: IngestResult = { ...partial, predicted: indices.length, rescored: 0, model_version: model.version };
-      await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
+      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
       await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
-      return { outcome, generation: null, written: 0 };
+      return { outcome, generation: null, written: 0, finished };
     }
     if (inserted.length > 0) await refreshNightAfterIngest(trx, recording.id, null);
     const generation = await requestNightScoring(trx, recording.id);
@@ -128,9 +133,10 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       .set({ awaits_scoring: true, result: JSON.stringify(partial), progress: JSON.stringify({ done: indices.length, total: indices.length }), updated_at: sql`now()` })
       .where('id', '=', jobId)
       .execute();
-    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation, written: 0 };
+    return { outcome: { ...partial, predicted: 0, rescored: 0, model_version: null }, generation, written: 0, finished: undefined };
   });
   if (!stored) return null;
+  observeJobWait(ctx.metrics, stored.finished);
   ctx.metrics.epochsIngested.inc(stored.outcome.inserted);
   ctx.metrics.epochsDuplicate.inc(stored.outcome.duplicates);
   if (stored.generation === null) {
@@ -138,11 +144,10 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
     ctx.metrics.predictionsWritten.inc({ model_version: model.version }, stored.written);
     return stored.outcome;
   }
-  await enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS).catch((err: unknown) =>
-    ctx.logger.warn({ err, jobId }, 'could not queue the night scoring; the sweeper will retry'),
-  );
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueueNightScoring(ctx.queues, recording.id, stored.generation, ctx.config.NIGHT_SCORING_DEBOUNCE_MS));
   return null;
 }
+
 function isCompatible(model: LoadedModel, schemaVersion: string, nFeatures: number): boolean {
   return model.featureSchemaVersion === schemaVersion && model.features.length === nFeatures;
 }

@@ -5,8 +5,10 @@ import type { DecodedEpochs } from '../epochs/features.decoder.js';
 import { newJobRow } from '../jobs/jobs.repository.js';
 import { jobStatusUrl } from '../jobs/jobs.service.js';
 import { enqueue } from '../queues/queues.js';
+import { inSpan } from '../tracing/spans.js';
 import type { z } from 'zod';
 import type { IngestAccepted } from './ingest.schemas.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 
 export type Accepted = z.infer<typeof IngestAccepted>;
 
@@ -23,6 +25,11 @@ export function toBytes(features: Float32Array): Buffer {
  */
 export async function acceptIngest(ctx: AppContext, recording: RecordingRow, decoded: DecodedEpochs, nFeatures: number): Promise<Accepted> {
   const jobId = randomUUID();
+  // The durable accept as a span of its own: its insert and the enqueue (publish) are its children.
+  return inSpan('ingest accept', { 'noctis.recording_id': recording.id, 'noctis.job_id': jobId, 'noctis.epochs': decoded.count }, () => acceptNow(ctx, jobId, recording, decoded, nFeatures));
+}
+
+async function acceptNow(ctx: AppContext, jobId: string, recording: RecordingRow, decoded: DecodedEpochs, nFeatures: number): Promise<Accepted> {
   // One statement (a data-modifying CTE) is atomic on its own: one round trip instead of four on
   // the request path that clients wait on.
   const job = newJobRow({
@@ -44,11 +51,7 @@ export async function acceptIngest(ctx: AppContext, recording: RecordingRow, dec
       n_features: nFeatures,
     })
     .execute();
-  try {
-    await enqueue(ctx.queues, 'ingest', jobId);
-  } catch (err) {
-    // The epochs are durable already; the sweeper will enqueue this job once Redis is back.
-    ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry');
-  }
+  // The epochs are durable already; without Redis the sweeper enqueues this job once it is back.
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'ingest', jobId, recording.id));
   return { job_id: jobId, status_url: jobStatusUrl(jobId), accepted: decoded.count };
 }

@@ -59,6 +59,17 @@ export async function markActive(db: Db, id: string): Promise<JobRow | undefined
     .executeTakeFirst();
 }
 
+/** What a finished job tells the wait histogram (metrics/job-wait.ts). */
+export interface FinishedJob {
+  readonly type: string;
+  readonly state: 'completed' | 'failed' | 'cancelled';
+  /** From the accept (created_at, the 202) to this statement. */
+  readonly waitSeconds: number;
+}
+
+/** RETURNING columns of a finishing update: the row's type and its wait so far. */
+export const FINISHED_RETURNING = sql<number>`extract(epoch FROM clock_timestamp() - created_at)::float8`.as('wait_seconds');
+
 /**
  * Finishes a job and, for completed and failed ones, writes its webhook event in the same
  * transaction (the caller's, or one of its own), so the event exists exactly when the outcome does.
@@ -68,9 +79,9 @@ export async function finishJob(
   id: string,
   state: Extract<JobState, 'completed' | 'failed' | 'cancelled'>,
   outcome: { result?: unknown; error?: unknown; progress?: unknown },
-): Promise<void> {
+): Promise<FinishedJob | undefined> {
   const run = async (trx: Db) => {
-    await trx
+    const row = await trx
       .updateTable('jobs')
       .set({
         state,
@@ -81,11 +92,13 @@ export async function finishJob(
         updated_at: sql`now()`,
       })
       .where('id', '=', id)
-      .execute();
+      .returning(['type', FINISHED_RETURNING])
+      .executeTakeFirst();
     if (state !== 'cancelled') await emitJobFinished(trx, id);
+    return row && { type: row.type, state, waitSeconds: row.wait_seconds };
   };
-  if (db.isTransaction) await run(db);
-  else await db.transaction().execute(run);
+  // The caller observes the wait once its transaction has committed.
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 export async function setProgress(db: Db, id: string, progress: unknown): Promise<void> {

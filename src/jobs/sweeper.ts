@@ -2,11 +2,12 @@ import type { AppContext } from '../app-context.js';
 import { deleteAuditBefore } from '../audit/audit.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { currentGeneration } from '../night-scoring/night-scoring.repository.js';
-import { enqueue, type QueueName } from '../queues/queues.js';
+import { enqueue, jobQueue, type QueueName } from '../queues/queues.js';
 
 /** Queues whose entries stand for a row of `jobs` (a night scoring stands for a recording). */
 const JOB_QUEUES = ['ingest', 'predict', 'rescore', 'erase'] as const satisfies readonly QueueName[];
 type JobQueueName = (typeof JOB_QUEUES)[number];
+import { observeJobWait } from '../metrics/job-wait.js';
 import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
 
 /**
@@ -54,13 +55,13 @@ export class Sweeper {
       }
       if (!(JOB_QUEUES as readonly string[]).includes(job.type)) continue;
       const name = job.type as JobQueueName;
-      const existing = await queues[name].getJob(job.id);
+      const existing = await jobQueue(queues, name, job.recording_id).getJob(job.id);
       if (existing && (await existing.isFailed())) {
-        await finishJob(db, job.id, 'failed', { error: { message: existing.failedReason, attempts: existing.attemptsMade } });
+        observeJobWait(this.ctx.metrics, await finishJob(db, job.id, 'failed', { error: { message: existing.failedReason, attempts: existing.attemptsMade } }));
         continue;
       }
       if (!existing) logger.warn({ jobId: job.id, queue: name }, 're-enqueueing a job Redis no longer has');
-      await enqueue(queues, name, job.id);
+      await enqueue(queues, name, job.id, job.recording_id);
       touched.push(job.id);
     }
     await touchJobs(db, touched);

@@ -1,14 +1,28 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+export interface MetricsOptions {
+  /**
+   * OpenMetrics exposition with trace-id exemplars on the wait histogram. Opt-in: it changes the
+   * /metrics content type and format (counters lose nothing, but the text ends with `# EOF` and
+   * scrapers must ask for OpenMetrics to see exemplars).
+   */
+  readonly exemplars?: boolean;
+}
+
 /** One registry per app instance: no prom-client global state, so tests can build many apps. */
-export function createMetrics(role: string) {
+export function createMetrics(role: string, options: MetricsOptions = {}) {
+  const exemplars = options.exemplars === true;
   const registry = new Registry();
+  // prom-client's types fix a registry's content type at construction, which its constructor does
+  // not take; the exposition format is what setContentType does at run time.
+  if (exemplars) (registry as Registry<RegistryContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry });
   return {
     registry,
+    exemplars,
     httpDuration: new Histogram({
       name: 'noctis_http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status',
@@ -21,6 +35,17 @@ export function createMetrics(role: string) {
       help: 'Job processing time per queue and outcome',
       labelNames: ['queue', 'outcome'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    // What a client waits for: from the accept (jobs.created_at, the 202) to the job's completion,
+    // queueing, retries, postponements and night-scoring debounce included. Processing time alone
+    // is noctis_job_duration_seconds.
+    jobWait: new Histogram({
+      name: 'noctis_job_wait_seconds',
+      help: 'Time from accept (the 202) to the job finishing, per job type and outcome',
+      labelNames: ['type', 'outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      enableExemplars: exemplars,
       registers: [registry],
     }),
     epochsIngested: new Counter({

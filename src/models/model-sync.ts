@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections.js';
+import { closeRedis } from '../redis/connections.js';
+import { publish, subscribe } from '../redis/pubsub.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { setActiveModel } from '../metrics/metrics.js';
 import type { ModelRegistry } from './model-registry.js';
+import { deploymentTag } from '../queues/shards.js';
 
 interface ReloadMessage {
   requestId: string;
@@ -37,11 +40,13 @@ export interface BroadcastOutcome {
  */
 export class ModelSync {
   readonly processId = randomUUID();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private readonly waiting = new Map<string, (ack: AckMessage) => void>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
+    /** Opens a connection of role `subscriber` (a Cluster one subscribes per shard). */
+    private readonly openSubscriber: () => RedisClient,
     private readonly queuePrefix: string,
     private readonly registry: ModelRegistry,
     private readonly metrics: Metrics,
@@ -49,13 +54,13 @@ export class ModelSync {
   ) {}
 
   private get channel(): string {
-    return `{${this.queuePrefix}}:models:reload`;
+    return `${deploymentTag(this.queuePrefix)}:models:reload`;
   }
   private get ackChannel(): string {
-    return `{${this.queuePrefix}}:models:ack`;
+    return `${deploymentTag(this.queuePrefix)}:models:ack`;
   }
   private get choiceKey(): string {
-    return `{${this.queuePrefix}}:models:active`;
+    return `${deploymentTag(this.queuePrefix)}:models:active`;
   }
 
   /**
@@ -77,23 +82,23 @@ export class ModelSync {
 
   async start(): Promise<void> {
     if (this.subscriber) return;
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const subscriber = this.openSubscriber();
     this.subscriber = subscriber;
     subscriber.on('error', (err) => this.logger.warn({ err }, 'model sync subscriber error'));
-    subscriber.on('message', (channel, text) => {
+    // Both channels carry the `{prefix}` hash tag: one slot, as sharded subscriptions require.
+    await subscribe(subscriber, [this.channel, this.ackChannel], (channel, text) => {
       if (channel === this.channel) void this.onReload(JSON.parse(text) as ReloadMessage);
       else if (channel === this.ackChannel) {
         const ack = JSON.parse(text) as AckMessage;
         this.waiting.get(ack.requestId)?.(ack);
       }
     });
-    await subscriber.subscribe(this.channel, this.ackChannel);
   }
 
   async stop(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = null;
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+    if (subscriber) await closeRedis(subscriber);
   }
 
   /** Tells every other process to switch to `version` and waits (bounded) for their answers. */
@@ -113,7 +118,7 @@ export class ModelSync {
     try {
       const message: ReloadMessage = { requestId, origin: this.processId, version };
       // PUBLISH answers how many subscribers got it; this process is one of them.
-      outcome.expected = Math.max(0, (await this.redis.publish(this.channel, JSON.stringify(message))) - 1);
+      outcome.expected = Math.max(0, (await publish(this.redis, this.channel, JSON.stringify(message))) - 1);
       if (outcome.expected > outcome.acknowledged + outcome.failed.length) {
         await Promise.race([done, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       }
@@ -134,6 +139,6 @@ export class ModelSync {
       ack.error = (err as Error).message;
       this.logger.error({ err, model_version: message.version }, 'reload broadcast failed here; keeping the previous model');
     }
-    await this.redis.publish(this.ackChannel, JSON.stringify(ack)).catch(() => undefined);
+    await publish(this.redis, this.ackChannel, JSON.stringify(ack)).catch(() => undefined);
   }
 }

@@ -10,6 +10,8 @@ import { countEpochs } from '../recordings/recordings.repository.js';
 import { epochWindow } from '../recordings/epoch-window.js';
 import { findNightScoring, lockAwaitingJobs, lockNight, recordNightScoring, settleAwaitingJob, startGeneration, type AwaitingJob } from './night-scoring.repository.js';
 import { whenToScore } from './night-scoring.policy.js';
+import type { FinishedJob } from '../jobs/jobs.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 
 type NightJob = Job<JobPayloads['night']>;
 
@@ -40,6 +42,7 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
   }
   await startGeneration(ctx.db, recordingId);
   const model = ctx.registry.active();
+  const finished: Array<FinishedJob | undefined> = [];
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     await lockNight(trx, recordingId);
     const waiting = await lockAwaitingJobs(trx, recordingId);
@@ -51,10 +54,12 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
     await recordNightScoring(trx, recordingId, scored.epochs, plan.overBudget);
     const written = new Set(scored.written);
     for (const awaiting of waiting) {
-      await settleAwaitingJob(trx, awaiting.id, { state: 'completed', result: jobResult(awaiting, usable, written) });
+      finished.push(await settleAwaitingJob(trx, awaiting.id, { state: 'completed', result: jobResult(awaiting, usable, written) }));
     }
     return { recording_id: recordingId, model_version: usable?.version ?? null, epochs: scored.epochs, written: written.size, jobs: waiting.length };
   });
+  // The uploads this scoring completed: their clients' wait ends here, after the commit.
+  for (const job of finished) observeJobWait(ctx.metrics, job);
   if (outcome.model_version) ctx.metrics.predictionsWritten.inc({ model_version: outcome.model_version }, outcome.written);
   if (outcome.jobs > 0 && !outcome.model_version) log.warn({ recordingId }, 'no compatible active model; epochs stored without predictions');
   log.debug({ ...outcome }, 'night scored');
@@ -77,10 +82,13 @@ function jobResult(job: AwaitingJob, model: LoadedModel | null, written: Readonl
 
 /** After the last retry: the waiting ingest jobs fail with the scoring's error (their epochs stay stored). */
 export async function nightScoringFinalFailure(ctx: AppContext, job: NightJob, err: Error): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  const failed = await ctx.db.transaction().execute(async (trx) => {
     await lockNight(trx, job.data.recordingId);
+    const rows: Array<FinishedJob | undefined> = [];
     for (const awaiting of await lockAwaitingJobs(trx, job.data.recordingId)) {
-      await settleAwaitingJob(trx, awaiting.id, { state: 'failed', error: { message: `scoring the night failed: ${err.message}`, attempts: job.attemptsMade + 1 } });
+      rows.push(await settleAwaitingJob(trx, awaiting.id, { state: 'failed', error: { message: `scoring the night failed: ${err.message}`, attempts: job.attemptsMade + 1 } }));
     }
+    return rows;
   });
+  for (const row of failed) observeJobWait(ctx.metrics, row);
 }

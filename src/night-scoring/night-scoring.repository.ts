@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
 import type { Database } from '../db/database.js';
+import { FINISHED_RETURNING, type FinishedJob } from '../jobs/jobs.repository.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -99,8 +100,8 @@ export async function settleAwaitingJob(
   trx: Transaction<Database>,
   jobId: string,
   outcome: { state: 'completed'; result: unknown } | { state: 'failed'; error: unknown },
-): Promise<void> {
-  await trx
+): Promise<FinishedJob | undefined> {
+  const row = await trx
     .updateTable('jobs')
     .set({
       state: outcome.state,
@@ -111,7 +112,9 @@ export async function settleAwaitingJob(
       updated_at: sql`now()`,
     })
     .where('id', '=', jobId)
-    .execute();
+    .returning(['type', FINISHED_RETURNING])
+    .executeTakeFirst();
   await emitJobFinished(trx, jobId);
   await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+  return row && { type: row.type, state: outcome.state, waitSeconds: row.wait_seconds };
 }

@@ -1,10 +1,11 @@
 import { UnrecoverableError } from 'bullmq';
 import type { AppContext } from '../app-context.js';
-import { AppError } from '../errors/app-error.js';
 import { findJob, finishJob, markActive, setProgress } from '../jobs/jobs.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import { countEpochs, epochStats } from '../recordings/recordings.repository.js';
 import { epochWindow } from '../recordings/epoch-window.js';
+import { resolveJobModel } from '../models/job-model.js';
 import { scoreRecording } from './score-recording.js';
 
 export interface PredictParams {
@@ -30,14 +31,7 @@ export async function processPredict(ctx: AppContext, jobId: string): Promise<Pr
     return finished.result as PredictResult;
   }
   const params = job.params as PredictParams;
-  let model;
-  try {
-    model = ctx.registry.resolve(params.model_version);
-  } catch (err) {
-    // 422: the folder is broken here; a 404 may be a worker that has not reloaded yet, so retry.
-    if (err instanceof AppError && err.statusCode === 422) throw new UnrecoverableError(err.message);
-    throw err;
-  }
+  const model = resolveJobModel(ctx.registry, params.model_version);
   const recording = await findRecording(ctx.db, job.recording_id!);
   if (!recording) throw new UnrecoverableError(`recording ${job.recording_id} no longer exists`);
   const recordingEpochs = ctx.config.MAX_RECORDING_EPOCHS;
@@ -45,13 +39,15 @@ export async function processPredict(ctx: AppContext, jobId: string): Promise<Pr
   await setProgress(ctx.db, jobId, { done: 0, total });
   // The model sees the whole stored night; only the requested range's predictions are written.
   const range = { fromIndex: params.from_index, toIndex: params.to_index };
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  const done = await ctx.db.transaction().execute(async (trx) => {
     const scored = await scoreRecording(trx, recording, model, recordingEpochs, range);
     const predicted = await countEpochs(trx, epochWindow(recording, recordingEpochs, range));
     const outcome: PredictResult = { model_version: model.version, predicted, written: scored.written.length };
-    await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: total, total } });
-    return outcome;
+    const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: total, total } });
+    return { outcome, finished };
   });
+  observeJobWait(ctx.metrics, done.finished);
+  const result = done.outcome;
   ctx.metrics.predictionsWritten.inc({ model_version: model.version }, result.written);
   return result;
 }

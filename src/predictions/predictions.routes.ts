@@ -23,6 +23,7 @@ import { reply } from '../http/reply.js';
 import { listPredictions, nightScoredAt } from './predictions.repository.js';
 import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { jsonBody } from '../http/json-body.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 
 function requireSchema(model: LoadedModel, version: string): void {
   if (model.featureSchemaVersion !== version) {
@@ -51,7 +52,7 @@ export function predictionsRouter(ctx: AppContext): Router {
       const jobId = randomUUID();
       const jobParams: PredictParams = { model_version: model.version, from_index: range.fromIndex, to_index: range.toIndex };
       await insertJob(ctx.db, { id: jobId, type: 'predict', recordingId: recording.id, tenant: recording.tenant, params: { ...jobParams } });
-      await enqueue(ctx.queues, 'predict', jobId).catch((err: unknown) => req.log.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
+      await enqueueOrLeaveToSweeper(req.log, jobId, () => enqueue(ctx.queues, 'predict', jobId));
       reply(res, JobAccepted, { job_id: jobId, status_url: jobStatusUrl(jobId), model_version: model.version }, 202);
       return;
     }

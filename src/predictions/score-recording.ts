@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { loadStoredNight, type RecordingClock, type StoredNight } from '../epochs/epochs.repository.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { scoreEpochs } from '../models/model-scoring.js';
+import { scoreEpochsTraced } from '../models/model-scoring.traced.js';
 import { refreshScoredNight } from '../nights/night-store.js';
 import { yieldToLoop } from '../queues/yield.js';
 import { epochWindow, startingAt } from '../recordings/epoch-window.js';
@@ -42,7 +42,7 @@ export async function scoreRecording(
     epochs = night.count;
     const inRange = within(night, range);
     if (inRange.length > 0) {
-      const scores = scoreEpochs(model, night.indices, night.features, night.count);
+      const scores = scoreEpochsTraced(model, night.indices, night.features, night.count);
       for (let start = 0; start < inRange.length; start += PAGE) {
         const rows = inRange.slice(start, start + PAGE);
         written.push(...(await replacePredictions(db, recording, predictionBatch(model, night, rows, scores))));
@@ -54,7 +54,7 @@ export async function scoreRecording(
     for (;;) {
       const page = await loadStoredNight(db, startingAt(window, from, recording.epoch_seconds), nF, PAGE);
       if (page.count === 0) break;
-      const scores = scoreEpochs(model, page.indices, page.features, page.count);
+      const scores = scoreEpochsTraced(model, page.indices, page.features, page.count);
       const all = Array.from({ length: page.count }, (_, k) => k);
       written.push(...(await replacePredictions(db, recording, predictionBatch(model, page, all, scores))));
       epochs += page.count;

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections.js';
 
 /**
  * Waits (bounded) for a lazily connecting client to be ready. BullMQ may already have started the
  * connection, so this never calls connect() on a client that is connecting.
  */
-export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+export async function waitForRedis(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return true;
   if (redis.status === 'wait') redis.connect().catch(() => undefined);
   return new Promise((resolve) => {

@@ -5,8 +5,9 @@ import type { Logger } from '../logging/logger.js';
 import { scoreRecording } from '../predictions/score-recording.js';
 import { findRecording } from '../recordings/recordings.repository.js';
 import { yieldToLoop } from '../queues/yield.js';
-import { resolveModel } from './rescore.planner.js';
+import { resolveJobModel } from '../models/job-model.js';
 import { updateParent } from './rescore.parent.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { findChunk, markChunkActive, settleChunk } from './rescore.repository.js';
 
@@ -26,12 +27,12 @@ class AlreadySettled extends Error {}
 export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkId: string, log: Logger): Promise<ChunkOutcome> {
   const chunk = await markChunkActive(ctx.db, chunkId);
   if (!chunk) return stopIfParentGone(ctx, jobId, chunkId);
-  const model = resolveModel(ctx, chunk.params.model_version);
+  const model = resolveJobModel(ctx.registry, chunk.params.model_version);
   // Legacy chunks (planned before whole-night re-scoring) name one recording and an index range.
   const recordingIds = chunk.recording_ids ?? [chunk.recording_id];
   const range = { fromIndex: chunk.from_index ?? 0, toIndex: chunk.to_index };
   try {
-    const scored = await ctx.db.transaction().execute(async (trx) => {
+    const settled = await ctx.db.transaction().execute(async (trx) => {
       let written = 0;
       for (const recordingId of recordingIds) {
         const recording = await findRecording(trx, recordingId);
@@ -47,13 +48,16 @@ export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkI
       const parent = await lockJob(trx, jobId);
       const epochs = parent ? await settleChunk(trx, chunkId, 'completed', { scored: written }) : null;
       if (!parent || epochs === null) throw new AlreadySettled();
-      await updateParent(trx, parent, (c) => {
+      const counters = await updateParent(trx, parent, (c) => {
         c.result.chunks.completed += 1;
         c.result.rescored += written;
         c.progress.done += epochs;
       });
-      return written;
+      return { written, finished: counters.finished };
     });
+    // The last chunk completes the parent: the re-score's requester stops waiting here.
+    observeJobWait(ctx.metrics, settled.finished);
+    const scored = settled.written;
     ctx.metrics.predictionsWritten.inc({ model_version: model.version }, scored);
     log.debug({ chunkId, scored, attempt: chunk.attempts }, 're-score chunk completed');
     return { state: 'completed', scored };

@@ -1,7 +1,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { ChunkState, Database, JobRow } from '../db/database.js';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
-import type { RescoreParams } from './rescore.repository.js';
+import { FINISHED_RETURNING, type FinishedJob } from '../jobs/jobs.repository.js';
+import { cancelQueuedChunks, type RescoreParams } from './rescore.repository.js';
 
 export interface RescoreProgress {
   /** Epochs of chunks that completed or failed for good. */
@@ -53,14 +54,14 @@ export function countersOf(parent: JobRow): RescoreCounters {
  * transaction that makes the chunk change it reflects, so each change counts exactly once, in O(1)
  * however many chunks the job has.
  */
-export async function updateParent(trx: Transaction<Database>, parent: JobRow, change: (c: RescoreCounters) => void): Promise<RescoreCounters> {
+export async function updateParent(trx: Transaction<Database>, parent: JobRow, change: (c: RescoreCounters) => void): Promise<RescoreCounters & { finished?: FinishedJob }> {
   const counters = countersOf(parent);
   change(counters);
   const chunks = counters.result.chunks;
   chunks.pending = chunks.total - chunks.completed - chunks.failed - chunks.cancelled;
   counters.result.failed = chunks.failed;
   const finished = parent.state === 'active' && counters.result.planned && chunks.pending === 0;
-  await trx
+  const row = await trx
     .updateTable('jobs')
     .set({
       progress: JSON.stringify(counters.progress),
@@ -69,9 +70,12 @@ export async function updateParent(trx: Transaction<Database>, parent: JobRow, c
       ...(finished ? { state: 'completed' as const, finished_at: sql`now()` } : {}),
     })
     .where('id', '=', parent.id)
-    .execute();
-  if (finished) await emitJobFinished(trx, parent.id);
-  return counters;
+    .returning(['type', FINISHED_RETURNING])
+    .executeTakeFirst();
+  if (!finished) return counters;
+  await emitJobFinished(trx, parent.id);
+  // For the wait histogram, observed by the caller once this transaction commits.
+  return row ? { ...counters, finished: { type: row.type, state: 'completed', waitSeconds: row.wait_seconds } } : counters;
 }
 
 /** Rebuilds the counters from the chunk rows and the plan: the repair path (a planner rerun), O(chunks). */
@@ -98,4 +102,20 @@ export async function recomputeParent(trx: Transaction<Database>, parent: JobRow
     c.result.skipped = plan?.skipped ?? 0;
     c.result.planned = plan?.planned_at != null;
   });
+}
+
+/**
+ * Ends a re-score early, in the caller's transaction: chunks not yet started are cancelled, the
+ * parent takes `state` (with `error` when it failed) and counts them. Chunks already running finish
+ * and stay counted. Returns the cancelled chunk ids, whose queue entries the caller may drop.
+ */
+export async function endParentEarly(trx: Transaction<Database>, parent: JobRow, state: 'failed' | 'cancelled', error?: Record<string, unknown>): Promise<string[]> {
+  const cancelled = await cancelQueuedChunks(trx, parent.id);
+  await trx
+    .updateTable('jobs')
+    .set({ state, ...(error ? { error: JSON.stringify(error) } : {}), finished_at: sql`now()`, updated_at: sql`now()` })
+    .where('id', '=', parent.id)
+    .execute();
+  await updateParent(trx, { ...parent, state }, (c) => void (c.result.chunks.cancelled += cancelled.length));
+  return cancelled;
 }

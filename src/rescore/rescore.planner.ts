@@ -1,27 +1,18 @@
 import { UnrecoverableError } from 'bullmq';
 import type { AppContext } from '../app-context.js';
-import { AppError } from '../errors/app-error.js';
 import { findJob, lockJob, markActive } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
-import type { LoadedModel } from '../models/model-loader.js';
+import { resolveJobModel } from '../models/job-model.js';
 import { recomputeParent, updateParent } from './rescore.parent.js';
 import { advancePlan, countWithEpochs, insertChunks, nextRecordings, settleChunk, unfinishedChunks, type RescoreParams } from './rescore.repository.js';
 import { RESCORE_JOB_TYPE } from './rescore.service.js';
 import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { yieldToLoop } from '../queues/yield.js';
+import { publishSpan } from '../tracing/job-context.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 
 /** Recordings per planning transaction: nights are ~1,000 epochs, so a page groups ~100k epochs. */
 const RECORDING_PAGE = 100;
-
-export function resolveModel(ctx: AppContext, version: string): LoadedModel {
-  try {
-    return ctx.registry.resolve(version);
-  } catch (err) {
-    // 422: the folder is broken here; a 404 may be a worker that has not reloaded yet, so retry.
-    if (err instanceof AppError && err.statusCode === 422) throw new UnrecoverableError(err.message);
-    throw err;
-  }
-}
 
 /**
  * The planning step of a re-score, and its repair: pages through the selected recordings by id,
@@ -37,7 +28,7 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
   }
   if (job.type !== RESCORE_JOB_TYPE) throw new UnrecoverableError(`job ${jobId} is a ${job.type} job, not a rescore`);
   const params = job.params as RescoreParams;
-  const model = resolveModel(ctx, params.model_version);
+  const model = resolveJobModel(ctx.registry, params.model_version);
   for (;;) {
     const page = await ctx.db.transaction().execute(async (trx) => {
       const parent = await lockJob(trx, jobId);
@@ -79,7 +70,10 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
 async function enqueueChunks(ctx: AppContext, jobId: string, chunkIds: readonly string[]): Promise<void> {
   for (let i = 0; i < chunkIds.length; i += 500) {
     const slice = chunkIds.slice(i, i + 500);
-    await ctx.queues.rescore.addBulk(slice.map((chunkId) => ({ name: 'chunk', data: { jobId, chunkId }, opts: { jobId: chunkId } })));
+    // One publish span per page: every chunk of the page carries it, so the parent's trace holds them all.
+    await publishSpan('rescore', { 'noctis.job_id': jobId, 'noctis.chunks': slice.length }, (traced) =>
+      ctx.queues.rescore.addBulk(slice.map((chunkId) => ({ name: 'chunk', data: { jobId, chunkId, ...traced }, opts: { jobId: chunkId } }))),
+    );
   }
 }
 
@@ -114,14 +108,15 @@ async function reconcileChunks(ctx: AppContext, jobId: string, log: Logger): Pro
 
 /** A chunk's final failure: recorded once, counted in the parent's `failed`, never blocking it. */
 export async function failChunk(ctx: AppContext, jobId: string, chunkId: string, error: unknown): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  const counters = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
-    if (!parent) return;
+    if (!parent) return null;
     const epochs = await settleChunk(trx, chunkId, 'failed', { error });
-    if (epochs === null) return;
-    await updateParent(trx, parent, (c) => {
+    if (epochs === null) return null;
+    return updateParent(trx, parent, (c) => {
       c.result.chunks.failed += 1;
       c.progress.done += epochs;
     });
   });
+  observeJobWait(ctx.metrics, counters?.finished);
 }

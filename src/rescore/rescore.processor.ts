@@ -1,13 +1,11 @@
 import type { Job } from 'bullmq';
-import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import { lockJob } from '../jobs/jobs.repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobPayloads } from '../queues/queues.js';
 import { processRescoreChunk } from './rescore.chunk.js';
 import { failChunk, processRescorePlan } from './rescore.planner.js';
-import { updateParent } from './rescore.parent.js';
-import { cancelQueuedChunks } from './rescore.repository.js';
+import { endParentEarly } from './rescore.parent.js';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
 import { runScheduledRescore } from './rescore.schedule.js';
 
@@ -36,9 +34,7 @@ export async function rescoreFinalFailure(ctx: AppContext, job: RescoreJob, err:
   await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, job.data.jobId);
     if (!parent || (parent.state !== 'queued' && parent.state !== 'active')) return;
-    const cancelled = await cancelQueuedChunks(trx, parent.id);
-    await trx.updateTable('jobs').set({ state: 'failed', error: JSON.stringify(error), finished_at: sql`now()` }).where('id', '=', parent.id).execute();
+    await endParentEarly(trx, parent, 'failed', error);
     await emitJobFinished(trx, parent.id);
-    await updateParent(trx, { ...parent, state: 'failed' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
   });
 }

@@ -8,9 +8,10 @@ import { DEFAULT_TENANT } from '../auth/scopes.js';
 import { AppError, conflict, notFound } from '../errors/app-error.js';
 import { findJob, insertJob, lockJob } from '../jobs/jobs.repository.js';
 import { enqueue } from '../queues/queues.js';
-import { updateParent } from './rescore.parent.js';
-import { cancelQueuedChunks, insertPlan, type RescoreParams } from './rescore.repository.js';
+import { endParentEarly } from './rescore.parent.js';
+import { insertPlan, type RescoreParams } from './rescore.repository.js';
 import type { RescoreRequest } from './rescore.schemas.js';
+import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 
 export const RESCORE_JOB_TYPE = 'rescore';
 
@@ -79,7 +80,7 @@ export async function createRescoreJob(ctx: AppContext, jobId: string, params: R
     await insertJob(trx, { id: jobId, type: RESCORE_JOB_TYPE, recordingId: null, tenant: owner, params: { ...params }, progress: { done: 0, total: 0 } });
     await insertPlan(trx, jobId, params.model_version);
   });
-  await enqueue(ctx.queues, 'rescore', jobId).catch((err: unknown) => ctx.logger.warn({ err, jobId }, 'enqueue failed; the sweeper will retry'));
+  await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'rescore', jobId));
 }
 
 /**
@@ -96,10 +97,8 @@ export async function cancelRescore(ctx: AppContext, jobId: string, tenant: stri
     if (parent.state !== 'queued' && parent.state !== 'active') {
       throw conflict('job_already_finished', `job ${jobId} is already ${parent.state}`, { job_id: jobId, state: parent.state });
     }
-    const cancelled = await cancelQueuedChunks(trx, jobId);
+    const cancelled = await endParentEarly(trx, parent, 'cancelled');
     await recordAudit(trx, { action: 'rescore.cancelled', actor, targetTenant: parent.tenant, targetId: jobId, details: { chunks_cancelled: cancelled.length } });
-    await trx.updateTable('jobs').set({ state: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', jobId).execute();
-    await updateParent(trx, { ...parent, state: 'cancelled' }, (c) => void (c.result.chunks.cancelled += cancelled.length));
     return { cancelled };
   });
   await removeQueued(ctx, [jobId, ...outcome.cancelled]);

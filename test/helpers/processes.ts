@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './services.js';
@@ -43,6 +43,33 @@ export function spawnEntry(entry: string, env: Record<string, string>, args: rea
       return exited;
     },
   };
+}
+
+const started = new Set<ChildProcess>();
+const dirs = new Set<string>();
+let hooked = false;
+
+/**
+ * Redis servers a test started die with the test process even when the test timed out before its
+ * own cleanup ran (an orphaned cluster or sentinel keeps ports and CPU on a shared machine). vitest
+ * ends a fork with SIGTERM (then SIGKILL), so that is caught too, and re-raised once the children
+ * are gone.
+ */
+export function killOnExit(child: ChildProcess, dir?: string): void {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  if (dir !== undefined) dirs.add(dir);
+  if (hooked) return;
+  hooked = true;
+  const killAll = () => {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
+  process.once('exit', killAll);
+  process.once('SIGTERM', () => {
+    killAll();
+    process.kill(process.pid, 'SIGTERM');
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -97,14 +124,19 @@ export async function startRedis(port?: number, password?: string): Promise<{ ur
 export interface RedisClusterHandle {
   /** The nodes' ports, each a master owning a third of the slots. */
   readonly ports: readonly number[];
+  /** SIGKILLs the node on `port` (a master down, no failover: the cluster has no replicas). */
+  kill(port: number): Promise<void>;
+  /** Starts a killed node again: empty, but its nodes.conf gives it back its slots. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * A real three-master Redis Cluster of the test's own (`redis-server --cluster-enabled yes`
- * processes joined by `redis-cli --cluster create`), in a temporary directory.
+ * processes joined by `redis-cli --cluster create`), in a temporary directory; `password` sets
+ * requirepass on every node.
  */
-export async function startRedisCluster(): Promise<RedisClusterHandle> {
+export async function startRedisCluster(password?: string): Promise<RedisClusterHandle> {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { execFile } = await import('node:child_process');
@@ -112,32 +144,47 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
   const ports: number[] = [];
   const children: ChildProcess[] = [];
   const exits: Array<Promise<void>> = [];
+  const args: string[][] = [];
   const stop = async () => {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(exits);
     await rm(dir, { recursive: true, force: true });
   };
+  const launch = (at: number) => {
+    const child = spawn('redis-server', args[at]!, { stdio: 'ignore' });
+    children[at] = child;
+    killOnExit(child, dir);
+    exits[at] = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  };
+  const cli = (cliArgs: string[]) =>
+    new Promise<string>((resolve, reject) => execFile('redis-cli', cliArgs, { timeout: 30_000, env: { ...process.env, ...(password === undefined ? {} : { REDISCLI_AUTH: password }) } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
+  const clusterOk = async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'cluster', 'info']).catch(() => '')))).every((o) => o.includes('cluster_state:ok'));
   try {
     for (let i = 0; i < 3; i++) {
       // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
       const [port, bus] = [await freePort(), await freePort()];
-      const child = spawn(
-        'redis-server',
-        ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no'],
-        { stdio: 'ignore' },
-      );
-      children.push(child);
-      exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())));
+      args.push(['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no', ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password])]);
       ports.push(port);
+      launch(i);
     }
-    const cli = (args: string[]) =>
-      new Promise<string>((resolve, reject) => execFile('redis-cli', args, { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout))));
     await waitUntil('cluster nodes to answer', async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'ping']).catch(() => '')))).every((o) => o.trim() === 'PONG'), 15_000);
     await cli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
-    await waitUntil('the cluster to be ok', async () => (await Promise.all(ports.map((p) => cli(['-p', String(p), 'cluster', 'info'])))).every((o) => o.includes('cluster_state:ok')), 30_000, 200);
+    await waitUntil('the cluster to be ok', clusterOk, 30_000, 200);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ports, stop };
+  return {
+    ports,
+    async kill(port) {
+      const at = ports.indexOf(port);
+      children[at]!.kill('SIGKILL');
+      await exits[at];
+    },
+    async restart(port) {
+      launch(ports.indexOf(port));
+      await waitUntil('the cluster to be ok again', clusterOk, 30_000, 200);
+    },
+    stop,
+  };
 }

@@ -49,12 +49,15 @@ export async function deleteQueueKeys(queuePrefix: string, redisUrl = TEST_REDIS
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${queuePrefix}}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    // `{prefix}:*` and the queue shards' `{prefix:i}:*`.
+    for (const pattern of [`{${queuePrefix}}:*`, `{${queuePrefix}:*}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
   } catch {
     // Redis gone (a fault test stopped its own): nothing left to clean.
   } finally {

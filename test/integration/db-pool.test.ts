@@ -7,7 +7,7 @@ import { App } from '../../src/app.js';
 import { createDb } from '../../src/db/connection.js';
 import { PoolExhaustedError, isDatabaseUnavailable } from '../../src/db/connection-errors.js';
 import { poolDemand } from '../../src/db/pool-budget.js';
-import { createWorker } from '../../src/queues/worker-factory.js';
+import { createWorker } from '../../src/jobs/job-worker.js';
 import { expectError } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { freePort, waitUntil } from '../helpers/processes.js';
@@ -85,7 +85,7 @@ describe('a full connection pool is not an outage', () => {
     await app.start();
     const seen = new Map<string, number[]>();
     const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    const worker = createWorker(app.ctx, 'predict', async (ctx, jobId, _log, job) => {
+    const worker = createWorker(app.ctx, 'predict', app.ctx.queues.predict, async (ctx, jobId, _log, job) => {
       const attempts = seen.get(jobId) ?? [];
       attempts.push(job.attemptsMade);
       seen.set(jobId, attempts);

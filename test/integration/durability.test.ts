@@ -65,7 +65,7 @@ describe('Redis restarted empty after ingests were acknowledged', () => {
       expect(res.status).toBe(202);
       accepted.push({ recording, job: res.body.job_id, count: night.indices.length });
     }
-    expect(await api.app.ctx.queues.ingest.getJobCountByTypes('waiting')).toBe(3);
+    expect(await api.app.ctx.queues.shards[0]!.ingest.getJobCountByTypes('waiting')).toBe(3);
 
     // The restart loses every queued job: only PostgreSQL still knows about them.
     const port = redis.port;
@@ -84,7 +84,7 @@ describe('Redis restarted empty after ingests were acknowledged', () => {
 
     redis = await startRedis(port);
     await waitUntil('the API to reconnect', async () => (await request(api.baseUrl, 'GET', '/readyz')).status === 200, 30_000, 200);
-    expect(await api.app.ctx.queues.ingest.getJobCountByTypes('waiting', 'active', 'completed')).toBe(0);
+    expect(await api.app.ctx.queues.shards[0]!.ingest.getJobCountByTypes('waiting', 'active', 'completed')).toBe(0);
 
     const worker = await startTestApp(env, { roles: { web: false, worker: true }, env: redisEnv });
     apps.push(worker);

@@ -154,7 +154,7 @@ describe('night-level scoring with a context model', () => {
       try {
         const jobId = await ingest(web.baseUrl, rec.id, epochsOf(night, secondHalf));
         await waitUntil('the epochs to be stored', async () => (await db.selectFrom('jobs').select('awaits_scoring').where('id', '=', jobId).executeTakeFirst())?.awaits_scoring === true, 20_000);
-        await slow.app.ctx.queues.night.obliterate({ force: true });
+        await slow.app.ctx.queues.shards[0]!.night.obliterate({ force: true });
         const job = await waitForJob(web.baseUrl, jobId, 30_000);
         expect(job.state, JSON.stringify(job)).toBe('completed');
         // Its own 150 epochs, and the first half's predictions changed by their new neighbours.

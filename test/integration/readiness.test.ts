@@ -10,7 +10,7 @@ import { migrations } from '../../migrations/index.js';
 import { request } from '../helpers/http.js';
 import { freePort, startRedisCluster, type RedisClusterHandle } from '../helpers/processes.js';
 import { adminAuth, uniqueName } from '../helpers/services.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 
 const anonymous = { authorization: '' };

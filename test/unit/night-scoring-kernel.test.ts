@@ -13,7 +13,6 @@ import { CONTEXT_PIPELINE } from '../helpers/context-model.js';
 import { seededRandom } from '../helpers/synthetic-night.js';
 
 const FEATURES = ['activity_count', 'hr_variability', 'circadian_cosine', 'hours_since_start', 'clock_proxy'] as const;
-const NF = FEATURES.length;
 const LABELS = ['W', 'NREM', 'REM'] as const;
 const NC = LABELS.length;
 

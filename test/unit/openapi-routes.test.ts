@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.js';
 import { BULL_BOARD_PATH } from '../../src/admin/bull-board.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createExpressApp } from '../../src/http/express-app.js';
+import { createExpressApp } from '../../src/express-app.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { buildOpenApiDocument } from '../../src/openapi/openapi.document.js';
@@ -21,7 +21,9 @@ afterAll(() => redis.disconnect());
 
 function routerOnlyContext(): AppContext {
   const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused', REDIS_URL: 'redis://127.0.0.1:1', MODELS_DIR: 'models' });
-  const queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, { name, opts: {}, metaValues: { version: 'bullmq:stand-in' } }]));
+  const standIns = Object.fromEntries(QUEUE_NAMES.map((name) => [name, { name, opts: {}, metaValues: { version: 'bullmq:stand-in' } }]));
+  // Ingest and night scoring live in shards (one, as by default).
+  const queues = { ...standIns, shards: [{ index: 0, ingest: standIns['ingest'], night: standIns['night'] }] };
   return { config, redis, logger: createLogger('silent', {}), metrics: createMetrics('test'), queues } as unknown as AppContext;
 }
 

@@ -1742,13 +1742,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text format */
+            /** @description Prometheus text format; OpenMetrics with trace-id exemplars when METRICS_EXEMPLARS=true */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/plain": string;
+                    "application/openmetrics-text": string;
                 };
             };
             400: components["responses"]["BadRequest"];

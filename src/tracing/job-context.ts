@@ -1,0 +1,38 @@
+import { ROOT_CONTEXT, context, propagation, SpanKind, type Context } from '@opentelemetry/api';
+import { inSpan } from './spans.js';
+
+/** W3C trace context as it rides in a job's data (BullMQ stores data as JSON in Redis). */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** Job data may carry the context of the span that queued it; absent when tracing is off. */
+export interface Traced {
+  trace?: TraceCarrier;
+}
+
+/**
+ * The current context as job data: `{ trace }` while a sampled or unsampled span is active,
+ * `{}` otherwise (tracing off, or no span), so untraced processes queue exactly what they did.
+ */
+export function traceData(): Traced {
+  const carrier: TraceCarrier = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent === undefined ? {} : { trace: carrier };
+}
+
+/** The context a job was queued in, or the root context for jobs queued outside any trace. */
+export function jobParentContext(data: unknown): Context {
+  const carrier = typeof data === 'object' && data !== null && 'trace' in data ? (data as Traced).trace : undefined;
+  if (!carrier || typeof carrier.traceparent !== 'string') return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+/**
+ * The producer side: a `<queue> publish` span around the add, whose context the job carries, so
+ * the worker's processing span becomes its child. `add` receives the data to merge into the job.
+ */
+export function publishSpan<T>(queue: string, attributes: Record<string, string | number>, add: (traced: Traced) => Promise<T>): Promise<T> {
+  return inSpan(`${queue} publish`, { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, ...attributes }, () => add(traceData()), SpanKind.PRODUCER);
+}
