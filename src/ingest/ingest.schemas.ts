@@ -22,3 +22,13 @@ export const IngestAccepted = z.strictObject({
   status_url: z.string().describe('GET it to poll the job'),
   accepted: z.number().int().describe('epochs accepted'),
 });
+
+/** An ingest job's result: the counts once its epochs are stored; the scoring's once it is scored. */
+export const IngestJobResult = z.strictObject({
+  accepted: z.number().int(),
+  inserted: z.number().int().describe('epochs new to the recording'),
+  duplicates: z.number().int().describe('epochs it already held (kept as they were)'),
+  predicted: z.number().int().optional().describe("the job's epochs carrying a prediction of model_version (once scored)"),
+  rescored: z.number().int().optional().describe("other epochs of the night whose predictions the scoring changed"),
+  model_version: z.string().nullable().optional().describe('null: no compatible active model, epochs stored without predictions'),
+});

@@ -23,7 +23,8 @@ export function newJobRow(job: NewJob) {
     recording_id: job.recordingId,
     tenant: job.tenant ?? 'default',
     params: JSON.stringify(job.params ?? {}),
-    progress: JSON.stringify(job.progress ?? {}),
+    // Counted once the job starts (a predict job learns its range's size then).
+    progress: JSON.stringify(job.progress ?? { done: 0, total: null }),
     result: null,
     error: null,
   };

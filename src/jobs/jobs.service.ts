@@ -1,6 +1,10 @@
 import type { JobRow } from '../db/database.js';
 import type { Job } from './jobs.schemas.js';
 
+/**
+ * A job row as the API shows it. The JSON columns are written only by the processor of the row's
+ * type, in the shapes Job declares per type; the tests validate every polled job against them.
+ */
 export function toJobResource(row: JobRow): Job {
   return {
     id: row.id,
@@ -14,7 +18,7 @@ export function toJobResource(row: JobRow): Job {
     created_at: row.created_at.toISOString(),
     started_at: row.started_at?.toISOString() ?? null,
     finished_at: row.finished_at?.toISOString() ?? null,
-  };
+  } as Job;
 }
 
 export const jobStatusUrl = (id: string): string => `/v1/jobs/${id}`;

@@ -42,3 +42,10 @@ export const PredictionPage = z.strictObject({
   items: z.array(z.strictObject({ epoch_index: z.number().int(), ts: z.iso.datetime(), stage: z.string(), probabilities: Probabilities })),
   next_cursor: z.string().nullable(),
 });
+
+/** A predict job's result. */
+export const PredictJobResult = z.strictObject({
+  model_version: z.string(),
+  predicted: z.number().int().describe('stored epochs of the range that now carry a prediction of the version'),
+  written: z.number().int().describe('of those, predictions inserted or changed by this job'),
+});

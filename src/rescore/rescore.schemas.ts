@@ -16,3 +16,14 @@ export const RescoreBody = z.strictObject({
 });
 
 export type RescoreRequest = z.infer<typeof RescoreBody>;
+
+/** A re-score parent's result, kept up to date while its chunks run. */
+export const RescoreJobResult = z.strictObject({
+  model_version: z.string(),
+  rescored: z.number().int().describe('predictions written by completed chunks'),
+  skipped: z.number().int().describe("recordings whose feature schema differs from the model's"),
+  failed: z.number().int().describe('chunks that failed after their retries'),
+  recordings: z.number().int(),
+  planned: z.boolean().describe('false while recordings are still being chosen'),
+  chunks: z.strictObject({ total: z.number().int(), pending: z.number().int(), completed: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+});

@@ -801,22 +801,139 @@ export interface components {
         Job: {
             /** Format: uuid */
             id: string;
-            /** @description ingest, predict, rescore, rescore_chunk, … */
-            type: string;
             /** @enum {string} */
             state: "queued" | "active" | "completed" | "failed" | "cancelled";
             recording_id: string | null;
-            /** @description per job type, e.g. {"done", "total"} */
-            progress: unknown;
-            /** @description per job type; null until finished */
-            result: unknown;
-            /** @description why it failed; null otherwise */
-            error: unknown;
+            progress: {
+                done: number;
+                /** @description null while not yet known (an erase before it counted) */
+                total: number | null;
+            };
+            error: {
+                message: string;
+                attempts: number;
+            } | null;
             attempts: number;
             /** Format: date-time */
             created_at: string;
             started_at: string | null;
             finished_at: string | null;
+            /** @constant */
+            type: "ingest";
+            result: {
+                accepted: number;
+                /** @description epochs new to the recording */
+                inserted: number;
+                /** @description epochs it already held (kept as they were) */
+                duplicates: number;
+                /** @description the job's epochs carrying a prediction of model_version (once scored) */
+                predicted?: number;
+                /** @description other epochs of the night whose predictions the scoring changed */
+                rescored?: number;
+                /** @description null: no compatible active model, epochs stored without predictions */
+                model_version?: string | null;
+            } | null;
+        } | {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            state: "queued" | "active" | "completed" | "failed" | "cancelled";
+            recording_id: string | null;
+            progress: {
+                done: number;
+                /** @description null while not yet known (an erase before it counted) */
+                total: number | null;
+            };
+            error: {
+                message: string;
+                attempts: number;
+            } | null;
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            started_at: string | null;
+            finished_at: string | null;
+            /** @constant */
+            type: "predict";
+            result: {
+                model_version: string;
+                /** @description stored epochs of the range that now carry a prediction of the version */
+                predicted: number;
+                /** @description of those, predictions inserted or changed by this job */
+                written: number;
+            } | null;
+        } | {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            state: "queued" | "active" | "completed" | "failed" | "cancelled";
+            recording_id: string | null;
+            progress: {
+                done: number;
+                /** @description null while not yet known (an erase before it counted) */
+                total: number | null;
+            };
+            error: {
+                message: string;
+                attempts: number;
+            } | null;
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            started_at: string | null;
+            finished_at: string | null;
+            /** @constant */
+            type: "rescore";
+            result: {
+                model_version: string;
+                /** @description predictions written by completed chunks */
+                rescored: number;
+                /** @description recordings whose feature schema differs from the model's */
+                skipped: number;
+                /** @description chunks that failed after their retries */
+                failed: number;
+                recordings: number;
+                /** @description false while recordings are still being chosen */
+                planned: boolean;
+                chunks: {
+                    total: number;
+                    pending: number;
+                    completed: number;
+                    failed: number;
+                    cancelled: number;
+                };
+            } | null;
+        } | {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            state: "queued" | "active" | "completed" | "failed" | "cancelled";
+            recording_id: string | null;
+            progress: {
+                done: number;
+                /** @description null while not yet known (an erase before it counted) */
+                total: number | null;
+            };
+            error: {
+                message: string;
+                attempts: number;
+            } | null;
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            started_at: string | null;
+            finished_at: string | null;
+            /** @constant */
+            type: "erase";
+            result: {
+                /** @enum {string} */
+                subject: "device" | "recording";
+                recordings: number;
+                /** @description rows deleted or scrubbed per table */
+                rows: {
+                    [key: string]: number;
+                };
+            } | null;
         };
         JobAccepted: {
             /** Format: uuid */
