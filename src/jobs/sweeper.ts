@@ -2,13 +2,14 @@ import type { AppContext } from '../app-context.js';
 import { deleteAuditBefore } from '../audit/audit.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { currentGeneration } from '../night-scoring/night-scoring.repository.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 import { enqueue, jobQueue, type QueueName } from '../queues/queues.js';
+import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
+import { PeriodicTask } from './periodic-task.js';
 
 /** Queues whose entries stand for a row of `jobs` (a night scoring stands for a recording). */
 const JOB_QUEUES = ['ingest', 'predict', 'rescore', 'erase'] as const satisfies readonly QueueName[];
 type JobQueueName = (typeof JOB_QUEUES)[number];
-import { observeJobWait } from '../metrics/job-wait.js';
-import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
 
 /**
  * Closes the gap between PostgreSQL (the truth about jobs) and Redis (the reminder): unfinished
@@ -16,28 +17,23 @@ import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from 
  * has them), and finished jobs past retention are deleted.
  */
 export class Sweeper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly task: PeriodicTask<void>;
 
-  constructor(private readonly ctx: AppContext) {}
-
-  start(): void {
-    if (this.timer) return;
-    const every = this.ctx.config.SWEEP_INTERVAL_SECONDS * 1000;
-    this.timer = setInterval(() => void this.sweepOnce().catch((err: unknown) => this.ctx.logger.warn({ err }, 'sweep failed')), every);
-    this.timer.unref();
+  constructor(private readonly ctx: AppContext) {
+    this.task = new PeriodicTask('sweep', ctx.config.SWEEP_INTERVAL_SECONDS * 1000, () => this.sweep(), ctx.logger);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; concurrent calls share the pass in flight. */
   sweepOnce(): Promise<void> {
-    this.running ??= this.sweep().finally(() => (this.running = null));
-    return this.running;
+    return this.task.runOnce();
   }
 
   private async sweep(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-context.js';
+import { PeriodicTask } from '../jobs/periodic-task.js';
 import { closeRecording, findIdleRecordings, modelsOfSchema } from './recording-close.js';
 
 /** Recordings looked at per query, and queries per pass: a pass closes at most 1000. */
@@ -12,28 +13,23 @@ const MAX_BATCHES = 10;
  * each recording once.
  */
 export class IdleCloser {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly task: PeriodicTask<number>;
 
-  constructor(private readonly ctx: AppContext) {}
-
-  start(): void {
-    if (this.timer) return;
-    const every = this.ctx.config.RECORDING_IDLE_CHECK_SECONDS * 1000;
-    this.timer = setInterval(() => void this.closeOnce().catch((err: unknown) => this.ctx.logger.warn({ err }, 'idle close failed')), every);
-    this.timer.unref();
+  constructor(private readonly ctx: AppContext) {
+    this.task = new PeriodicTask('idle close', ctx.config.RECORDING_IDLE_CHECK_SECONDS * 1000, () => this.pass(), ctx.logger);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; concurrent calls share the pass in flight. Resolves to the number closed. */
   closeOnce(): Promise<number> {
-    this.running ??= this.pass().finally(() => (this.running = null));
-    return this.running;
+    return this.task.runOnce();
   }
 
   private async pass(): Promise<number> {

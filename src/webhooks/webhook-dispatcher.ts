@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-context.js';
+import { PeriodicTask } from '../jobs/periodic-task.js';
 import { claimEvents, deleteWebhookHistoryBefore, markDispatched, subscribers } from './webhooks.repository.js';
 
 const BATCH = 100;
@@ -17,27 +18,24 @@ export function deliveryAttempts(retrySeconds: number, backoffMs: number): numbe
  * runs a dispatcher without two taking the same events.
  */
 export class WebhookDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly task: PeriodicTask<void>;
   private lastHistorySweep = 0;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AppContext) {
+    this.task = new PeriodicTask('webhook dispatch', ctx.config.WEBHOOK_DISPATCH_INTERVAL_MS, () => this.dispatch(), ctx.logger);
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.dispatchOnce().catch((err: unknown) => this.ctx.logger.warn({ err }, 'webhook dispatch failed')), this.ctx.config.WEBHOOK_DISPATCH_INTERVAL_MS);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
+  /** One pass; concurrent calls share the pass in flight. */
   dispatchOnce(): Promise<void> {
-    this.running ??= this.dispatch().finally(() => (this.running = null));
-    return this.running;
+    return this.task.runOnce();
   }
 
   private async dispatch(): Promise<void> {
