@@ -79,7 +79,7 @@ export async function updateParent(trx: Transaction<Database>, parent: JobRow, c
 }
 
 /** Rebuilds the counters from the chunk rows and the plan: the repair path (a planner rerun), O(chunks). */
-export async function recomputeParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreCounters> {
+export async function recomputeParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreCounters & { finished?: FinishedJob }> {
   const plan = await trx.selectFrom('rescore_plans').selectAll().where('job_id', '=', parent.id).executeTakeFirst();
   const rows = await sql<{ state: ChunkState; chunks: number; epochs: number; scored: number }>`
     SELECT state, count(*)::int AS chunks, coalesce(sum(epochs), 0)::bigint AS epochs, coalesce(sum(scored), 0)::bigint AS scored
