@@ -50,6 +50,16 @@ describe('noctis_job_wait_seconds: accept to completion, per type and outcome', 
     expect(series(text, 'noctis_job_duration_seconds_count', { queue: 'ingest', outcome: 'completed' })).toBe(1);
   });
 
+  it('observes a re-score that its planner completes with nothing to score', async () => {
+    // Every stored epoch already has the active version's prediction: no chunk, the planner finishes it.
+    const started = await request(running.baseUrl, 'POST', '/v1/rescore', { only_missing: true });
+    expect(started.status).toBe(202);
+    const done = await waitForJob(running.baseUrl, started.body.job_id);
+    expect(done.state).toBe('completed');
+    expect(done.result.chunks.total).toBe(0);
+    expect(series(await scrape(running.baseUrl), 'noctis_job_wait_seconds_count', { type: 'rescore', outcome: 'completed' })).toBe(1);
+  });
+
   it('observes a cancelled re-score under outcome="cancelled"', async () => {
     // Queued and never picked up (no queue entry), so the cancel always finds it unfinished.
     const id = randomUUID();
