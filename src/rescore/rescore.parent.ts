@@ -79,7 +79,7 @@ export async function updateParent(trx: Transaction<Database>, parent: JobRow, c
 }
 
 /** Rebuilds the counters from the chunk rows and the plan: the repair path (a planner rerun), O(chunks). */
-export async function recomputeParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreCounters> {
+export async function recomputeParent(trx: Transaction<Database>, parent: JobRow): Promise<RescoreCounters & { finished?: FinishedJob }> {
   const plan = await trx.selectFrom('rescore_plans').selectAll().where('job_id', '=', parent.id).executeTakeFirst();
   const rows = await sql<{ state: ChunkState; chunks: number; epochs: number; scored: number }>`
     SELECT state, count(*)::int AS chunks, coalesce(sum(epochs), 0)::bigint AS epochs, coalesce(sum(scored), 0)::bigint AS scored
@@ -107,15 +107,22 @@ export async function recomputeParent(trx: Transaction<Database>, parent: JobRow
 /**
  * Ends a re-score early, in the caller's transaction: chunks not yet started are cancelled, the
  * parent takes `state` (with `error` when it failed) and counts them. Chunks already running finish
- * and stay counted. Returns the cancelled chunk ids, whose queue entries the caller may drop.
+ * and stay counted. Returns the cancelled chunk ids, whose queue entries the caller may drop, and
+ * the finished parent for the wait histogram (observed by the caller once committed).
  */
-export async function endParentEarly(trx: Transaction<Database>, parent: JobRow, state: 'failed' | 'cancelled', error?: Record<string, unknown>): Promise<string[]> {
+export async function endParentEarly(
+  trx: Transaction<Database>,
+  parent: JobRow,
+  state: 'failed' | 'cancelled',
+  error?: Record<string, unknown>,
+): Promise<{ cancelled: string[]; finished: FinishedJob | undefined }> {
   const cancelled = await cancelQueuedChunks(trx, parent.id);
-  await trx
+  const row = await trx
     .updateTable('jobs')
     .set({ state, ...(error ? { error: JSON.stringify(error) } : {}), finished_at: sql`now()`, updated_at: sql`now()` })
     .where('id', '=', parent.id)
-    .execute();
+    .returning(['type', FINISHED_RETURNING])
+    .executeTakeFirst();
   await updateParent(trx, { ...parent, state }, (c) => void (c.result.chunks.cancelled += cancelled.length));
-  return cancelled;
+  return { cancelled, finished: row && { type: row.type, state, waitSeconds: row.wait_seconds } };
 }

@@ -100,10 +100,11 @@ async function reconcileChunks(ctx: AppContext, jobId: string, log: Logger): Pro
   }
   if (requeued > 0) log.warn({ requeued }, 're-enqueued re-score chunks the queue no longer had');
   // Counters rebuilt from the rows (they are the truth); also completes a parent with nothing left.
-  await ctx.db.transaction().execute(async (trx) => {
+  const counters = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, jobId);
-    if (parent && parent.state === 'active') await recomputeParent(trx, parent);
+    return parent && parent.state === 'active' ? recomputeParent(trx, parent) : null;
   });
+  observeJobWait(ctx.metrics, counters?.finished);
 }
 
 /** A chunk's final failure: recorded once, counted in the parent's `failed`, never blocking it. */

@@ -8,6 +8,7 @@ import { failChunk, processRescorePlan } from './rescore.planner.js';
 import { endParentEarly } from './rescore.parent.js';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
 import { runScheduledRescore } from './rescore.schedule.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 
 type RescoreJob = Job<JobPayloads['rescore']>;
 
@@ -31,10 +32,12 @@ export async function rescoreFinalFailure(ctx: AppContext, job: RescoreJob, err:
     log.warn({ chunkId: job.data.chunkId }, 're-score chunk failed for good; counted in the parent result');
     return;
   }
-  await ctx.db.transaction().execute(async (trx) => {
+  const finished = await ctx.db.transaction().execute(async (trx) => {
     const parent = await lockJob(trx, job.data.jobId);
-    if (!parent || (parent.state !== 'queued' && parent.state !== 'active')) return;
-    await endParentEarly(trx, parent, 'failed', error);
+    if (!parent || (parent.state !== 'queued' && parent.state !== 'active')) return undefined;
+    const ended = await endParentEarly(trx, parent, 'failed', error);
     await emitJobFinished(trx, parent.id);
+    return ended.finished;
   });
+  observeJobWait(ctx.metrics, finished);
 }

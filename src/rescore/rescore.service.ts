@@ -12,6 +12,7 @@ import { endParentEarly } from './rescore.parent.js';
 import { insertPlan, type RescoreParams } from './rescore.repository.js';
 import type { RescoreRequest } from './rescore.schemas.js';
 import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
+import { observeJobWait } from '../metrics/job-wait.js';
 
 export const RESCORE_JOB_TYPE = 'rescore';
 
@@ -97,10 +98,11 @@ export async function cancelRescore(ctx: AppContext, jobId: string, tenant: stri
     if (parent.state !== 'queued' && parent.state !== 'active') {
       throw conflict('job_already_finished', `job ${jobId} is already ${parent.state}`, { job_id: jobId, state: parent.state });
     }
-    const cancelled = await endParentEarly(trx, parent, 'cancelled');
-    await recordAudit(trx, { action: 'rescore.cancelled', actor, targetTenant: parent.tenant, targetId: jobId, details: { chunks_cancelled: cancelled.length } });
-    return { cancelled };
+    const ended = await endParentEarly(trx, parent, 'cancelled');
+    await recordAudit(trx, { action: 'rescore.cancelled', actor, targetTenant: parent.tenant, targetId: jobId, details: { chunks_cancelled: ended.cancelled.length } });
+    return ended;
   });
+  observeJobWait(ctx.metrics, outcome.finished);
   await removeQueued(ctx, [jobId, ...outcome.cancelled]);
   return (await findJob(ctx.db, jobId))!;
 }

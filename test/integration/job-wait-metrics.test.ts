@@ -50,6 +50,26 @@ describe('noctis_job_wait_seconds: accept to completion, per type and outcome', 
     expect(series(text, 'noctis_job_duration_seconds_count', { queue: 'ingest', outcome: 'completed' })).toBe(1);
   });
 
+  it('observes a re-score that its planner completes with nothing to score', async () => {
+    // Every stored epoch already has the active version's prediction: no chunk, the planner finishes it.
+    const started = await request(running.baseUrl, 'POST', '/v1/rescore', { only_missing: true });
+    expect(started.status).toBe(202);
+    const done = await waitForJob(running.baseUrl, started.body.job_id);
+    expect(done.state).toBe('completed');
+    expect(done.result.chunks.total).toBe(0);
+    expect(series(await scrape(running.baseUrl), 'noctis_job_wait_seconds_count', { type: 'rescore', outcome: 'completed' })).toBe(1);
+  });
+
+  it('observes a cancelled re-score under outcome="cancelled"', async () => {
+    // Queued and never picked up (no queue entry), so the cancel always finds it unfinished.
+    const id = randomUUID();
+    await db.insertInto('jobs').values(newJobRow({ id, type: 'rescore', recordingId: null, params: { model_version: 'wnr-v1' }, progress: { done: 0, total: 0 } })).execute();
+    const cancelled = await request(running.baseUrl, 'DELETE', `/v1/jobs/${id}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    expect(series(await scrape(running.baseUrl), 'noctis_job_wait_seconds_count', { type: 'rescore', outcome: 'cancelled' })).toBe(1);
+  });
+
   it('observes a job that failed for good under outcome="failed"', async () => {
     // A job row whose payload is missing: the processor fails it as unrecoverable.
     const rec = await createRecording(running.baseUrl);
