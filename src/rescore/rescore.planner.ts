@@ -48,16 +48,18 @@ export async function processRescorePlan(ctx: AppContext, jobId: string, log: Lo
       const done = recordings.length < RECORDING_PAGE;
       await advancePlan(trx, jobId, last, skipped, done);
       // Pages never share a recording (keyset over recording ids), so counts simply add up.
-      await updateParent(trx, parent, (c) => {
+      const counters = await updateParent(trx, parent, (c) => {
         c.progress.total += chunks.reduce((n, chunk) => n + chunk.epochs, 0);
         c.result.chunks.total += chunks.length;
         c.result.recordings += chunks.reduce((n, chunk) => n + chunk.recording_ids.length, 0);
         c.result.skipped += skipped;
         c.result.planned = done;
       });
-      return { chunkIds: chunks.map((chunk) => chunk.id), done };
+      // A plan with nothing to score completes the parent here.
+      return { chunkIds: chunks.map((chunk) => chunk.id), done, finished: counters.finished };
     });
     if (page === null) break;
+    observeJobWait(ctx.metrics, page.finished);
     await enqueueChunks(ctx, jobId, page.chunkIds);
     log.debug({ chunks: page.chunkIds.length }, 'planned a page of recordings');
     if (page.done) break;
