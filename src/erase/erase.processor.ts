@@ -6,13 +6,11 @@ import { observeJobWait } from '../metrics/job-wait.js';
 import type { Logger } from '../logging/logger.js';
 import { countDeviceRecordings, deleteWebhookEventMentions, findErasure, nextDeviceRecording, scrubAuditMentions, scrubJobMentions } from './erase.repository.js';
 import { eraseRecording, scrubMentions, type EraseCounts } from './erase.recording.js';
+import type { z } from 'zod';
+import type { EraseJobResult } from './erase.schemas.js';
 
-export interface EraseResult {
-  subject: 'device' | 'recording';
-  recordings: number;
-  /** Rows deleted or scrubbed per table. */
-  rows: EraseCounts;
-}
+/** An erase job's result, as the API declares it (erase.schemas.ts): counts, never ids. */
+export type EraseResult = z.infer<typeof EraseJobResult>;
 
 /**
  * Erases the subject named by the job's `erasures` row. A device's recordings go one at a time

@@ -15,17 +15,11 @@ import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 import { scoreEpochsTraced } from '../models/model-scoring.traced.js';
 import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
+import type { z } from 'zod';
+import type { IngestJobResult } from './ingest.schemas.js';
 
-export interface IngestResult {
-  accepted: number;
-  inserted: number;
-  duplicates: number;
-  /** The job's epochs that now carry a prediction of `model_version`. */
-  predicted: number;
-  /** Other epochs of the night whose predictions the scoring that covered this job changed. */
-  rescored: number;
-  model_version: string | null;
-}
+/** A finished ingest job's result: the API's shape (ingest.schemas.ts) with the scoring's counts present. */
+export type IngestResult = Required<z.infer<typeof IngestJobResult>>;
 
 /**
  * Stores one accepted batch. With a per-epoch model: epochs, their predictions (the model active

@@ -7,6 +7,8 @@ import { countEpochs, epochStats } from '../recordings/recordings.repository.js'
 import { epochWindow } from '../recordings/epoch-window.js';
 import { resolveJobModel } from '../models/job-model.js';
 import { scoreRecording } from './score-recording.js';
+import type { z } from 'zod';
+import type { PredictJobResult } from './predict.schemas.js';
 
 export interface PredictParams {
   model_version: string;
@@ -14,13 +16,8 @@ export interface PredictParams {
   to_index: number | null;
 }
 
-export interface PredictResult {
-  model_version: string;
-  /** Stored epochs of the range that now carry a prediction of the version. */
-  predicted: number;
-  /** Of those, predictions inserted or changed by this job. */
-  written: number;
-}
+/** A predict job's result, as the API declares it (predict.schemas.ts). */
+export type PredictResult = z.infer<typeof PredictJobResult>;
 
 /** Scores a recording's stored night with the version pinned when the job was accepted. */
 export async function processPredict(ctx: AppContext, jobId: string): Promise<PredictResult> {

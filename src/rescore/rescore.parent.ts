@@ -3,6 +3,8 @@ import type { ChunkState, Database, JobRow } from '../db/database.js';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
 import { FINISHED_RETURNING, type FinishedJob } from '../jobs/jobs.repository.js';
 import { cancelQueuedChunks, type RescoreParams } from './rescore.repository.js';
+import type { z } from 'zod';
+import type { RescoreJobResult } from './rescore.schemas.js';
 
 export interface RescoreProgress {
   /** Epochs of chunks that completed or failed for good. */
@@ -11,18 +13,8 @@ export interface RescoreProgress {
   total: number;
 }
 
-export interface RescoreResult {
-  model_version: string;
-  /** Predictions written by completed chunks. */
-  rescored: number;
-  /** Recordings with selected epochs whose feature schema differs from the model's. */
-  skipped: number;
-  /** Chunks that failed after their retries. */
-  failed: number;
-  recordings: number;
-  planned: boolean;
-  chunks: { total: number; pending: number; completed: number; failed: number; cancelled: number };
-}
+/** The parent's result: the shape the API declares for a re-score job (rescore.schemas.ts). */
+export type RescoreResult = z.infer<typeof RescoreJobResult>;
 
 export interface RescoreCounters {
   progress: RescoreProgress;
