@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
@@ -24,4 +25,16 @@ export interface CliCommand {
 /** A usage mistake: the entry prints the message and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * Parses a subcommand's arguments strictly (unknown options and bad values are usage mistakes, exit 2).
+ * `positionals` says whether words other than options are allowed (an action such as `keys create`).
+ */
+export function parseCommandArgs<O extends ParseArgsOptionsConfig, P extends boolean>(argv: readonly string[], options: O, positionals: P) {
+  try {
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: positionals, options });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CLI_ACTOR, recordAudit } from '../audit/audit.repository.js';
 import { keyCreated, keyRevoked } from '../auth/api-keys.audit.js';
@@ -8,7 +7,7 @@ import { SCOPES, type Scope } from '../auth/scopes.js';
 import { createDb } from '../db/connection.js';
 import { isUuid } from '../http/params.js';
 import { IsoTimestamp } from '../http/query.js';
-import { UsageError, type CliCommand } from './command.js';
+import { parseCommandArgs, UsageError, type CliCommand } from './command.js';
 
 const HELP = `Usage: npm run cli -- keys <create|list|revoke> [options]
 
@@ -19,23 +18,14 @@ const HELP = `Usage: npm run cli -- keys <create|list|revoke> [options]
 `;
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        tenant: { type: 'string' },
-        scopes: { type: 'string' },
-        name: { type: 'string' },
-        id: { type: 'string' },
-        'expires-at': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseCommandArgs(argv, {
+    tenant: { type: 'string' },
+    scopes: { type: 'string' },
+    name: { type: 'string' },
+    id: { type: 'string' },
+    'expires-at': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  }, true);
 }
 
 function parseScopes(text: string | undefined): Scope[] {

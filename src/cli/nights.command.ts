@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import type { AppContext } from '../app-context.js';
 import { closeRecording, countIdleRecordings, findIdleRecordings, modelsOfSchema } from '../nights/recording-close.js';
 import { withAppContext } from './app-context.js';
-import { UsageError, type CliCommand, type CliRuntime } from './command.js';
+import { parseCommandArgs, UsageError, type CliCommand, type CliRuntime } from './command.js';
 import { ProgressBar } from './progress-bar.js';
 
 const HELP = `Usage: npm run cli -- nights backfill [--idle-minutes <n>] [--dry-run]
@@ -24,20 +23,11 @@ Exit codes: 0 done, 1 some recordings could not be closed (listed on stderr), 2 
 `;
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        'idle-minutes': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseCommandArgs(argv, {
+    'idle-minutes': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  }, true);
 }
 
 const PAGE = 100;

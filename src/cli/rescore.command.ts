@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { AppContext } from '../app-context.js';
 import { AppError } from '../errors/app-error.js';
 import { validate } from '../http/validate.js';
@@ -7,7 +6,7 @@ import type { RescoreProgress } from '../rescore/rescore.parent.js';
 import { RescoreBody } from '../rescore/rescore.schemas.js';
 import { startRescore } from '../rescore/rescore.service.js';
 import { withAppContext } from './app-context.js';
-import { UsageError, type CliCommand, type CliRuntime } from './command.js';
+import { parseCommandArgs, UsageError, type CliCommand, type CliRuntime } from './command.js';
 import { ProgressBar } from './progress-bar.js';
 
 const HELP = `Usage: npm run cli -- rescore [--model <version>] [filters] [--wait]
@@ -30,26 +29,17 @@ Ctrl-C while waiting stops waiting; the re-score goes on (DELETE /v1/jobs/<id> c
 `;
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string' },
-        recording: { type: 'string', multiple: true },
-        device: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'only-missing': { type: 'boolean', default: false },
-        wait: { type: 'boolean', default: false },
-        'poll-ms': { type: 'string', default: '500' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseCommandArgs(argv, {
+    model: { type: 'string' },
+    recording: { type: 'string', multiple: true },
+    device: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'only-missing': { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: false },
+    'poll-ms': { type: 'string', default: '500' },
+    help: { type: 'boolean', short: 'h', default: false },
+  }, false).values;
 }
 
 export const rescoreCommand: CliCommand = {
