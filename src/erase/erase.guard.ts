@@ -1,6 +1,6 @@
 import type { AppContext } from '../app-context.js';
 import { conflict } from '../errors/app-error.js';
-import { findErasing, findRecordingErasing } from './erase.repository.js';
+import { findErasing } from './erase.repository.js';
 
 /**
  * Writes into a device or recording being erased answer 409 `being_erased`: what they would store
@@ -13,8 +13,8 @@ export async function requireNotErasing(ctx: AppContext, ids: readonly string[])
 }
 
 /** A write into a recording: refused while the recording or its device is being erased. */
-export async function requireRecordingNotErasing(ctx: AppContext, recordingId: string): Promise<void> {
-  refuse(await findRecordingErasing(ctx.db, recordingId));
+export async function requireRecordingNotErasing(ctx: AppContext, recording: { readonly id: string; readonly device_id: string }): Promise<void> {
+  await requireNotErasing(ctx, [recording.id, recording.device_id]);
 }
 
 function refuse(erasing: { job_id: string; subject_kind: string; subject_id: string } | undefined): void {

@@ -10,15 +10,6 @@ export async function findErasing(db: Db, ids: readonly string[]) {
   return db.selectFrom('erasures').select(['job_id', 'subject_kind', 'subject_id']).where('subject_id', 'in', ids).executeTakeFirst();
 }
 
-/** The running erase of a recording or of its device. */
-export async function findRecordingErasing(db: Db, recordingId: string) {
-  return db
-    .selectFrom('erasures')
-    .select(['job_id', 'subject_kind', 'subject_id'])
-    .where((eb) => eb.or([eb('subject_id', '=', recordingId), eb('subject_id', '=', eb.selectFrom('recordings').select('device_id').where('id', '=', recordingId))]))
-    .executeTakeFirst();
-}
-
 export async function findErasure(db: Db, jobId: string) {
   return db.selectFrom('erasures').selectAll().where('job_id', '=', jobId).executeTakeFirst();
 }

@@ -34,7 +34,7 @@ export function ingestRouter(ctx: AppContext): Router {
     if ('packed' in envelope) requireSpanWithin(envelope.start_index, 1, recordingEpochs);
     else requireIndicesWithin(envelope.epochs.map((e) => e.epoch_index), recordingEpochs);
     const recording = await requireRecording(ctx, envelope.recording_id, req.auth.tenant);
-    await requireRecordingNotErasing(ctx, recording.id);
+    await requireRecordingNotErasing(ctx, recording);
     if (recording.closed_at) throw conflict('recording_closed', `recording ${recording.id} was closed at ${recording.closed_at.toISOString()}; send a new night to a new recording`, { recording_id: recording.id, closed_at: recording.closed_at.toISOString() });
     if (envelope.feature_schema_version !== recording.feature_schema_version) {
       throw conflict('feature_schema_mismatch', `recording ${recording.id} uses feature schema ${recording.feature_schema_version}, not ${envelope.feature_schema_version}`, {

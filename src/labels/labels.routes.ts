@@ -48,7 +48,7 @@ export function labelsRouter(ctx: AppContext): Router {
     const body = validate(PutLabelsBody, raw, 'labels');
     requireIndicesWithin(body.labels.map((l) => l.epoch_index), ctx.config.MAX_RECORDING_EPOCHS);
     const recording = await requireRecording(ctx, req.params.id, req.auth.tenant);
-    await requireRecordingNotErasing(ctx, recording.id);
+    await requireRecordingNotErasing(ctx, recording);
     const whole = epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS);
     const rows = checkLabels(body.labels, (await epochStats(ctx.db, whole)).last_epoch_index);
     const written = await upsertLabels(ctx.db, recording, rows);

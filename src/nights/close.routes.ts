@@ -8,6 +8,7 @@ import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { closeRecording, modelsOfSchema } from './recording-close.js';
 import { RecordingWithNight } from '../recordings/recordings.schemas.js';
 import { reply } from '../http/reply.js';
+import { requireRecording } from '../recordings/recordings.service.js';
 
 export function closeRouter(ctx: AppContext): Router {
   const router = Router();
@@ -16,7 +17,8 @@ export function closeRouter(ctx: AppContext): Router {
   router.post('/v1/recordings/:id\\:close', async (req, res) => {
     // Express's types read `:id\\:close` as one parameter name; at run time it is `id`.
     const id = parseUuid((req.params as Record<string, string>)['id'], 'recording_not_found', 'recording');
-    await requireRecordingNotErasing(ctx, id);
+    // Another tenant's recording answers 404 before anything else, as for ids that do not exist.
+    await requireRecordingNotErasing(ctx, await requireRecording(ctx, id, req.auth.tenant));
     const outcome = await closeRecording(ctx.db, modelsOfSchema(ctx.registry), id, { tenant: req.auth.tenant });
     if (!outcome) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
     const night = (await recordingNightInfo(ctx.db, [outcome.recording])).get(id)!;

@@ -45,7 +45,7 @@ export function predictionsRouter(ctx: AppContext): Router {
     if ('recording_id' in body) {
       const params = validate(RecordingPredictBody, body, 'predict request');
       const recording = await requireRecording(ctx, params.recording_id, req.auth.tenant);
-      await requireRecordingNotErasing(ctx, recording.id);
+      await requireRecordingNotErasing(ctx, recording);
       const model = ctx.registry.resolve(params.model_version);
       requireSchema(model, recording.feature_schema_version);
       const range = toIndexRange(new Date(recording.started_at), recording.epoch_seconds, params.from, params.to);

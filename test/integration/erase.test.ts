@@ -95,6 +95,9 @@ describe('erasing devices and recordings', () => {
       await request(base, 'POST', '/v1/predict', { recording_id: recordings[0] }),
     ];
     for (const res of refused) expect(expectError(res, 409, 'being_erased')).toMatchObject({ job_id: expect.any(String) });
+    // Another tenant learns nothing of the erase: its close of the recording answers 404 as for any id.
+    const stranger = (await request(base, 'POST', '/v1/api-keys', { tenant: 'stranger', scopes: ['ingest'] })).body.key;
+    expectError(await request(base, 'POST', `/v1/recordings/${recordings[1]}:close`, undefined, { authorization: `Bearer ${stranger}` }), 404, 'recording_not_found');
     // The kept device still takes new recordings and labels on the one not being erased.
     expect((await request(base, 'POST', '/v1/recordings', { device_id: keep, started_at: '2026-03-05T22:00:00Z', feature_schema_version: FEATURE_SCHEMA_VERSION })).status).toBe(201);
     expect((await labels(kept[0]!)).status).toBe(200);
