@@ -13,6 +13,7 @@ import * as createErasures from './2026_11_30_0201_create_erasures.js';
 import * as addRetentionIndexes from './2026_11_30_0202_add_retention_indexes.js';
 import * as createWebhooks from './2026_11_30_0203_create_webhooks.js';
 import * as addJobsUnfinishedTypeIndex from './2026_11_30_0301_add_jobs_unfinished_type_index.js';
+import * as storePayloadFeaturesUncompressed from './2026_11_30_0401_store_payload_features_uncompressed.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -30,4 +31,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0202_add_retention_indexes': addRetentionIndexes,
   '2026_11_30_0203_create_webhooks': createWebhooks,
   '2026_11_30_0301_add_jobs_unfinished_type_index': addJobsUnfinishedTypeIndex,
+  '2026_11_30_0401_store_payload_features_uncompressed': storePayloadFeaturesUncompressed,
 };

@@ -17,6 +17,7 @@ import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
 import type { z } from 'zod';
 import type { IngestJobResult } from './ingest.schemas.js';
+import { readPayload } from './ingest.repository.js';
 
 /** A finished ingest job's result: the API's shape (ingest.schemas.ts) with the scoring's counts present. */
 export type IngestResult = Required<z.infer<typeof IngestJobResult>>;
@@ -41,9 +42,9 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
     await enqueueNightScoring(ctx.queues, job.recording_id!, await currentGeneration(ctx.db, job.recording_id!), 0);
     return null;
   }
-  const payload = await ctx.db.selectFrom('ingest_payloads').selectAll().where('job_id', '=', jobId).executeTakeFirst();
-  const recording = await ctx.db.selectFrom('recordings').selectAll().where('id', '=', job.recording_id!).executeTakeFirst();
-  if (!payload || !recording) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
+  const stored = await readPayload(ctx.db, jobId);
+  if (!stored) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
+  const { payload, recording } = stored;
 
   const indices = Int32Array.from(payload.epoch_indices);
   const features = float32FromLE(payload.features);
@@ -99,7 +100,7 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
     if (!locked || locked.state !== 'active' || locked.awaits_scoring) return null;
     await lockNight(trx, recording.id);
     const first = !(await hasStoredEpochs(trx, epochWindow(recording, ctx.config.MAX_RECORDING_EPOCHS)));
-    const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
+    const inserted = await insertEpochs(trx, recording, indices, features, nFeatures, first);
     const partial = { accepted: indices.length, inserted: inserted.length, duplicates: indices.length - inserted.length };
     if (first) {
       const scores = scoreEpochsTraced(model, indices, features, indices.length);

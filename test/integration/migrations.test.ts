@@ -57,6 +57,13 @@ describe('migrations on the test PostgreSQL server', () => {
     ]);
   });
 
+  it('stores accepted batches\' float32 bytes out of line without trying to compress them', async () => {
+    const { rows } = await sql<{ storage: string }>`
+      SELECT attstorage::text AS storage FROM pg_attribute
+      WHERE attrelid = 'ingest_payloads'::regclass AND attname = 'features'`.execute(handle.db);
+    expect(rows).toEqual([{ storage: 'e' }]);
+  });
+
   it('does nothing when migrated again', async () => {
     const before = await publicTables(handle.db);
     const result = await migrateToLatest(handle.db);
