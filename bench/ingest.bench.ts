@@ -56,6 +56,7 @@ report.add({
 });
 const per1k = (k: 'api' | 'workers' | 'postgres') => median(runs.map((run) => (1000 * run.cpu[k]) / run.epochs));
 report.add({ name: 'CPU seconds per 1,000 epochs stored: API / workers / postgres (medians)', value: per1k('api') + per1k('workers') + per1k('postgres'), unit: 'CPU-s', note: `API ${per1k('api').toFixed(3)}, workers ${per1k('workers').toFixed(3)}, postgres ${per1k('postgres').toFixed(3)}; COPY postgres ${median(runs.map((run) => (1000 * run.copy!.postgresCpu) / run.epochs)).toFixed(3)}` });
+report.add({ name: 'WAL bytes per stored epoch (epoch + prediction), median', value: median(runs.map((run) => run.walBytes / run.epochs)), unit: 'bytes', baseline: { name: 'COPY of the same rows, median', value: median(runs.map((run) => run.copy!.walBytes / run.epochs)) } });
 report.add({ name: `POST /v1/epochs:ingest latency p50 (${CLIENTS} closed-loop clients, saturating), median`, value: median(runs.map((run) => percentile(run.latencies, 50))), unit: 'ms' });
 report.add({ name: `POST /v1/epochs:ingest latency p99 (${CLIENTS} closed-loop clients, saturating), median`, value: median(runs.map((run) => percentile(run.latencies, 99))), unit: 'ms' });
 for (const name of runs[0]!.peaks.map((p) => p.name)) {

@@ -47,7 +47,9 @@ export interface IngestRun {
   readonly elapsed: number;
   readonly rate: number;
   readonly cpu: CpuBreakdown;
-  readonly copy?: { readonly seconds: number; readonly rate: number; readonly postgresCpu: number; readonly machineCpu: number };
+  readonly copy?: { readonly seconds: number; readonly rate: number; readonly postgresCpu: number; readonly machineCpu: number; readonly walBytes: number };
+  /** WAL the server wrote during the run (server-wide: other databases' writes count too). */
+  readonly walBytes: number;
   readonly latencies: readonly number[];
   readonly peaks: ReadonlyArray<{ readonly name: string; readonly bytes: number }>;
   readonly workerGrowth: { early: number; late: number; ratio: number };
@@ -113,6 +115,7 @@ export async function runIngest(opts: IngestRunOptions, info: (text: string) => 
     // Each measured phase starts just after a checkpoint: otherwise whichever phase a WAL-volume
     // checkpoint lands in pays its full-page writes, which moved COPY's cost by 15 % between runs.
     await sql`CHECKPOINT`.execute(stack.db);
+    const wal0 = await walPosition(stack);
     const cpu0 = cpuAt();
     const started = performance.now();
     const deadline = started + opts.seconds * 1000;
@@ -147,6 +150,7 @@ export async function runIngest(opts: IngestRunOptions, info: (text: string) => 
     }
     const elapsed = (performance.now() - started) / 1000;
     const cpu1 = cpuAt();
+    const walBytes = (await walPosition(stack)) - wal0;
     const cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k]! - (cpu0[k] ?? 0)])) as CpuBreakdown;
     const pgSplit = dbCpu.breakdown();
     const peaks = [
@@ -161,7 +165,7 @@ export async function runIngest(opts: IngestRunOptions, info: (text: string) => 
     const { epochs, predictions } = counts.rows[0]!;
     if (epochs !== acceptedEpochs || predictions !== acceptedEpochs) throw new Error(`stored ${epochs} epochs and ${predictions} predictions for ${acceptedEpochs} accepted`);
     info(`${acceptedJobs} nights, ${acceptedEpochs.toLocaleString('en-US')} epochs accepted in ${postedFor.toFixed(1)} s; last prediction stored at ${elapsed.toFixed(1)} s`);
-    info(`CPU seconds (2 cores × ${elapsed.toFixed(0)} s = ${(2 * elapsed).toFixed(0)} s available): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (machine includes anything else running); postgres: ${Object.entries(pgSplit).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    info(`CPU seconds (2 cores × ${elapsed.toFixed(0)} s = ${(2 * elapsed).toFixed(0)} s available): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} (machine includes anything else running); WAL ${(walBytes / acceptedEpochs).toFixed(0)} bytes per epoch; postgres: ${Object.entries(pgSplit).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
 
     let rowBytes: IngestRun['rowBytes'];
     if (opts.rowSizes) {
@@ -177,7 +181,7 @@ export async function runIngest(opts: IngestRunOptions, info: (text: string) => 
     // Stop the system under test before the baseline so nothing else competes for the cores.
     for (const p of stack.procs) await p.handle.kill('SIGTERM');
     const copy = opts.copyBaseline ? await copyBaseline(stack, acceptedEpochs, info) : undefined;
-    return { epochs: acceptedEpochs, nights: acceptedJobs, postedFor, elapsed, rate: acceptedEpochs / elapsed, cpu, copy, latencies: latencies.sort((a, b) => a - b), peaks, workerGrowth, rowBytes, loadBefore, loadAfter: load() };
+    return { epochs: acceptedEpochs, nights: acceptedJobs, postedFor, elapsed, rate: acceptedEpochs / elapsed, cpu, copy, latencies: latencies.sort((a, b) => a - b), peaks, workerGrowth, rowBytes, walBytes, loadBefore, loadAfter: load() };
   } finally {
     dbCpu.stop();
     for (const s of samplers) s.stop();
@@ -201,6 +205,7 @@ async function copyBaseline(stack: BenchStack, expected: number, info: (text: st
   const epochParts = splitLines(epochRows, 2);
   const predictionParts = splitLines(predictionRows, 2);
   await sql`CHECKPOINT`.execute(stack.db);
+  const wal0 = await walPosition(stack);
   const meter = new DatabaseCpuMeter(stack.testEnv.database.name);
   const machine0 = machineBusySeconds();
   const started = performance.now();
@@ -211,13 +216,20 @@ async function copyBaseline(stack: BenchStack, expected: number, info: (text: st
     await c.query('COMMIT');
   }));
   const seconds = (performance.now() - started) / 1000;
+  const walBytes = (await walPosition(stack)) - wal0;
   const postgresCpu = meter.seconds();
   const split = meter.breakdown();
   meter.stop();
   const machineCpu = machineBusySeconds() - machine0;
-  info(`baseline COPY: ${seconds.toFixed(1)} s, postgres ${postgresCpu.toFixed(1)} CPU s, machine ${machineCpu.toFixed(1)} CPU s of ${(2 * seconds).toFixed(1)} (postgres: ${Object.entries(split).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
+  info(`baseline COPY: ${seconds.toFixed(1)} s, WAL ${(walBytes / expected).toFixed(0)} bytes per epoch, postgres ${postgresCpu.toFixed(1)} CPU s, machine ${machineCpu.toFixed(1)} CPU s of ${(2 * seconds).toFixed(1)} (postgres: ${Object.entries(split).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);
   await Promise.all(clients.map((c) => c.end()));
   const copied = await sql<{ n: number }>`SELECT count(*)::int AS n FROM predictions`.execute(stack.db);
   if (copied.rows[0]!.n !== expected) throw new Error('baseline COPY stored a different number of rows');
-  return { seconds, rate: expected / seconds, postgresCpu, machineCpu };
+  return { seconds, rate: expected / seconds, postgresCpu, machineCpu, walBytes };
+}
+
+/** The server's current WAL insert position in bytes. */
+async function walPosition(stack: BenchStack): Promise<number> {
+  const row = await sql<{ lsn: string }>`SELECT (pg_current_wal_insert_lsn() - '0/0')::text AS lsn`.execute(stack.db);
+  return Number(row.rows[0]!.lsn);
 }
