@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'overloaded',
   'invalid_labels',
   'no_predictions',
+  'predictions_inconsistent',
   'no_labels',
   'job_not_cancellable',
   'job_already_finished',

@@ -76,9 +76,22 @@ export async function readHypnogram(
   const confidence = new Float32Array(slots).fill(Number.NaN);
   for (const row of rows) {
     const cls = model.labels.indexOf(row.stage);
-    if (cls < 0) throw new Error(`stored prediction stage ${row.stage} is not a class of model ${model.version} (${model.labels.join(', ')})`);
+    if (cls < 0) throw inconsistentStage(recording.id, model, row.stage);
     classes[row.epoch_index - span.first] = cls;
     confidence[row.epoch_index - span.first] = row.probabilities[cls] ?? Number.NaN;
   }
   return { recording, model, firstIndex: span.first, lastIndex: span.last, classes, confidence };
+}
+
+/**
+ * A stored stage the version does not have: its classes changed after it scored this recording
+ * (the version's folder was republished). Stored data and model disagree; a re-score of the
+ * recording with the version rewrites every prediction whose stage differs.
+ */
+function inconsistentStage(recordingId: string, model: NightModel, stage: string) {
+  return conflict(
+    'predictions_inconsistent',
+    `recording ${recordingId} has stored predictions of model ${model.version} with stage ${stage}, which is not one of its classes (${model.labels.join(', ')}); POST /v1/rescore {"model_version": "${model.version}", "recording_ids": ["${recordingId}"]} rewrites them`,
+    { recording_id: recordingId, model_version: model.version, stage, classes: [...model.labels] },
+  );
 }

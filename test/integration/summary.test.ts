@@ -175,6 +175,19 @@ describe('summary errors', () => {
     expect(details).toMatchObject({ recording_id: rec.id, model_version: 'wnr-v2' });
   });
 
+  it('409 predictions_inconsistent when a stored stage is not a class of the version, until a re-score rewrites it', async () => {
+    const other = await createRecording(base);
+    await ingestList(base, other.id, night.indices.slice(0, 40), night.features.slice(0, 40));
+    // What a version's folder republished with other classes leaves behind.
+    await sql`UPDATE predictions SET stage = 'NREM4' WHERE recording_id = ${other.id}::uuid AND model_version = ${ACTIVE} AND epoch_index = 3`.execute(db);
+    const details = expectError(await summary(other.id), 409, 'predictions_inconsistent');
+    expect(details).toEqual({ recording_id: other.id, model_version: ACTIVE, stage: 'NREM4', classes: ['W', 'NREM', 'REM'] });
+    const res = await request(base, 'POST', '/v1/rescore', { model_version: ACTIVE, recording_ids: [other.id] });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect((await waitForJob(base, res.body.job_id)).state).toBe('completed');
+    expect((await summary(other.id)).status).toBe(200);
+  });
+
   it('409 no_predictions for a range with no stored epoch and for a recording without epochs', async () => {
     expectError(await summary(rec.id, `?from=${tsOf(rec, 380)}&to=${tsOf(rec, 399)}`), 409, 'no_predictions');
     expectError(await summary(rec.id, `?from=${tsOf(rec, 5000)}`), 409, 'no_predictions');
