@@ -182,6 +182,11 @@ describe('summary errors', () => {
     await sql`UPDATE predictions SET stage = 'NREM4' WHERE recording_id = ${other.id}::uuid AND model_version = ${ACTIVE} AND epoch_index = 3`.execute(db);
     const details = expectError(await summary(other.id), 409, 'predictions_inconsistent');
     expect(details).toEqual({ recording_id: other.id, model_version: ACTIVE, stage: 'NREM4', classes: ['W', 'NREM', 'REM'] });
+    // The device's nights and trends summarise its open recordings from the same stored predictions.
+    for (const route of ['nights', 'trends']) {
+      const res = await request(base, 'GET', `/v1/devices/${other.device_id}/${route}?from=2024-02-28&to=2024-03-04`);
+      expect(expectError(res, 409, 'predictions_inconsistent')).toEqual(details);
+    }
     const res = await request(base, 'POST', '/v1/rescore', { model_version: ACTIVE, recording_ids: [other.id] });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect((await waitForJob(base, res.body.job_id)).state).toBe('completed');
