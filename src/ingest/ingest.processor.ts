@@ -4,12 +4,12 @@ import type { RecordingRow } from '../db/database.js';
 import type { AppContext } from '../app-context.js';
 import { hasStoredEpochs, insertEpochs } from '../epochs/epochs.repository.js';
 import { float32FromLE } from '../epochs/float32-le.js';
-import { findJob, finishJob, lockJob, markActive, type FinishedJob } from '../jobs/jobs.repository.js';
+import { findJob, finishJob, lockJob, type FinishedJob } from '../jobs/jobs.repository.js';
 import { observeJobWait } from '../metrics/job-wait.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedModel } from '../models/model-loader.js';
-import { markNightScored, upsertPredictions } from '../predictions/predictions.repository.js';
-import { currentGeneration, lockNight, nightIsCurrent, recordNightScoring, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
+import { nightScoredStep, upsertPredictions } from '../predictions/predictions.repository.js';
+import { currentGeneration, lockNight, nightIsCurrent, nightScoringStep, requestNightScoring } from '../night-scoring/night-scoring.repository.js';
 import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 import { scoreEpochsTraced } from '../models/model-scoring.traced.js';
@@ -17,7 +17,7 @@ import { epochWindow } from '../recordings/epoch-window.js';
 import { refreshNightAfterIngest } from '../nights/night-store.js';
 import type { z } from 'zod';
 import type { IngestJobResult } from './ingest.schemas.js';
-import { readPayload } from './ingest.repository.js';
+import { deletePayloadStep, startIngest } from './ingest.repository.js';
 
 /** A finished ingest job's result: the API's shape (ingest.schemas.ts) with the scoring's counts present. */
 export type IngestResult = Required<z.infer<typeof IngestJobResult>>;
@@ -31,18 +31,18 @@ export type IngestResult = Required<z.infer<typeof IngestJobResult>>;
  */
 export async function processIngest(ctx: AppContext, jobId: string, log: Logger): Promise<IngestResult | null> {
   const model = ctx.registry.active();
-  const job = await markActive(ctx.db, jobId);
-  if (!job) {
+  const started = await startIngest(ctx.db, jobId);
+  if (!started) {
     const finished = await findJob(ctx.db, jobId);
     if (!finished) throw new UnrecoverableError(`job ${jobId} does not exist`);
     return finished.result as IngestResult;
   }
+  const { job, stored } = started;
   if (job.awaits_scoring) {
     // Stored by an earlier run; only the scoring request may have been lost.
     await enqueueNightScoring(ctx.queues, job.recording_id!, await currentGeneration(ctx.db, job.recording_id!), 0);
     return null;
   }
-  const stored = await readPayload(ctx.db, jobId);
   if (!stored) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
   const { payload, recording } = stored;
 
@@ -59,11 +59,8 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
     const locked = await lockJob(trx, jobId);
     if (!locked || (locked.state !== 'active' && locked.state !== 'queued')) return locked?.result as IngestResult;
     const inserted = await insertEpochs(trx, recording, indices, features, payload.n_features);
-    let predicted = 0;
-    if (usable && scores && inserted.length > 0) {
-      predicted = await upsertPredictions(trx, recording, selectRows(usable, indices, scores, inserted), false);
-      await markNightScored(trx, recording.id, usable.version);
-    }
+    const scoredWith = usable && scores && inserted.length > 0 ? usable : null;
+    const predicted = scoredWith ? await upsertPredictions(trx, recording, selectRows(scoredWith, indices, scores!, inserted), false) : 0;
     // Epochs accepted before a close and stored after it: the closed night is measured again.
     if (inserted.length > 0) await refreshNightAfterIngest(trx, recording.id, predicted > 0 ? usable : null);
     const outcome: IngestResult = {
@@ -74,8 +71,8 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
       rescored: 0,
       model_version: usable?.version ?? null,
     };
-    finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
-    await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+    const also = [deletePayloadStep(jobId), ...(scoredWith ? [nightScoredStep(recording.id, scoredWith.version)] : [])];
+    finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } }, also);
     return outcome;
   });
   // After the commit: a rolled-back finish never counts.
@@ -106,19 +103,16 @@ async function storeForNightScoring(ctx: AppContext, jobId: string, model: Loade
       const scores = scoreEpochsTraced(model, indices, features, indices.length);
       const all = Array.from(indices);
       const predicted = await upsertPredictions(trx, recording, selectRows(model, indices, scores, all), false);
-      await markNightScored(trx, recording.id, model.version);
       await refreshNightAfterIngest(trx, recording.id, model);
-      await recordNightScoring(trx, recording.id, indices.length, false);
       const outcome: IngestResult = { ...partial, predicted, rescored: 0, model_version: model.version };
-      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
-      await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+      const also = [deletePayloadStep(jobId), nightScoredStep(recording.id, model.version), nightScoringStep(recording.id, indices.length, false)];
+      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } }, also);
       return { outcome, generation: null, written: predicted, finished };
     }
     // Nothing new (a re-sent upload) and nothing waiting: the night is as its last scoring saw it.
     if (inserted.length === 0 && (await nightIsCurrent(trx, recording.id, model.version, indices))) {
       const outcome: IngestResult = { ...partial, predicted: indices.length, rescored: 0, model_version: model.version };
-      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } });
-      await trx.deleteFrom('ingest_payloads').where('job_id', '=', jobId).execute();
+      const finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } }, [deletePayloadStep(jobId)]);
       return { outcome, generation: null, written: 0, finished };
     }
     if (inserted.length > 0) await refreshNightAfterIngest(trx, recording.id, null);

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { emitJobFinished } from '../webhooks/webhook-events.js';
 import type { Database } from '../db/database.js';
 import { FINISHED_RETURNING, type FinishedJob } from '../jobs/jobs.repository.js';
@@ -65,11 +65,16 @@ export async function nightIsCurrent(trx: Transaction<Database>, recordingId: st
 
 /** Counts an upload-driven scoring of `epochs` epochs against the night's budget. */
 export async function recordNightScoring(trx: Transaction<Database>, recordingId: string, epochs: number, overBudget: boolean): Promise<void> {
-  await sql`
+  await nightScoringStep(recordingId, epochs, overBudget).execute(trx);
+}
+
+/** recordNightScoring as a statement to run as a step of another (see finishJob's `also`). */
+export function nightScoringStep(recordingId: string, epochs: number, overBudget: boolean): RawBuilder<unknown> {
+  return sql`
     INSERT INTO night_scoring (recording_id, scored_epochs, settle_overrides) VALUES (${recordingId}::uuid, ${epochs}, ${overBudget ? 1 : 0})
     ON CONFLICT (recording_id) DO UPDATE
       SET scored_epochs = night_scoring.scored_epochs + EXCLUDED.scored_epochs,
-          settle_overrides = night_scoring.settle_overrides + EXCLUDED.settle_overrides`.execute(trx);
+          settle_overrides = night_scoring.settle_overrides + EXCLUDED.settle_overrides`;
 }
 
 /** Serialises scorings of one recording for the rest of the transaction. */

@@ -84,11 +84,14 @@ export async function listPredictions(db: Db, window: EpochWindow, modelVersion:
 
 /** Records that `modelVersion` has just scored the night (inside the transaction that wrote it). */
 export async function markNightScored(db: Db, recordingId: string, modelVersion: string): Promise<void> {
-  await db
-    .insertInto('night_scores')
-    .values({ recording_id: recordingId, model_version: modelVersion, scored_at: sql`now()` })
-    .onConflict((oc) => oc.columns(['recording_id', 'model_version']).doUpdateSet({ scored_at: sql`now()` }))
-    .execute();
+  await nightScoredStep(recordingId, modelVersion).execute(db);
+}
+
+/** markNightScored as a statement to run as a step of another (see finishJob's `also`). */
+export function nightScoredStep(recordingId: string, modelVersion: string): RawBuilder<unknown> {
+  return sql`
+    INSERT INTO night_scores (recording_id, model_version, scored_at) VALUES (${recordingId}::uuid, ${modelVersion}, now())
+    ON CONFLICT (recording_id, model_version) DO UPDATE SET scored_at = now()`;
 }
 
 export async function nightScoredAt(db: Db, recordingId: string, modelVersion: string): Promise<Date | null> {

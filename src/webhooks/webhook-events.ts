@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -22,13 +22,19 @@ export async function emitEvent(db: Db, tenant: string, type: WebhookEvent, data
 }
 
 /**
- * job.completed / job.failed for a job the caller has just finished (in the same transaction),
- * read back from its row so every place that finishes jobs emits the same body.
+ * The INSERT of job.completed / job.failed events for the finished jobs in `jobs` (a relation with
+ * the jobs table's id, tenant, type, state and recording_id), so every place that finishes jobs
+ * emits the same body; a statement of its own or a step of the statement that finishes the job.
  */
-export async function emitJobFinished(db: Db, jobId: string): Promise<void> {
-  await sql`
+export function jobFinishedEvents(jobs: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
     INSERT INTO webhook_events (tenant, type, data)
     SELECT j.tenant, 'job.' || j.state, jsonb_build_object('job_id', j.id, 'job_type', j.type, 'state', j.state, 'recording_id', j.recording_id)
-    FROM jobs j
-    WHERE j.id = ${jobId} AND j.state IN ('completed', 'failed') AND ${subscribed(sql.ref('j.tenant'), sql`'job.' || j.state`)}`.execute(db);
+    FROM ${jobs} j
+    WHERE j.state IN ('completed', 'failed') AND ${subscribed(sql.ref('j.tenant'), sql`'job.' || j.state`)}`;
+}
+
+/** job.completed / job.failed for a job the caller has just finished (in the same transaction), read back from its row. */
+export async function emitJobFinished(db: Db, jobId: string): Promise<void> {
+  await jobFinishedEvents(sql`(SELECT * FROM jobs WHERE id = ${jobId})`).execute(db);
 }
