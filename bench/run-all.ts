@@ -9,7 +9,7 @@ import { describeMachine } from './lib/machine.js';
 import { formatFigure, type Figure } from './lib/report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['ingest.bench.ts', 'ingest-latency.bench.ts', 'predict.bench.ts', 'kernel.bench.ts', 'rescore.bench.ts', 'night-scoring.bench.ts', 'nights.bench.ts', 'tracing.bench.ts', 'scaling.bench.ts'];
+const BENCHES = ['ingest.bench.ts', 'write-path.bench.ts', 'ingest-latency.bench.ts', 'predict.bench.ts', 'kernel.bench.ts', 'rescore.bench.ts', 'night-scoring.bench.ts', 'nights.bench.ts', 'tracing.bench.ts', 'scaling.bench.ts'];
 const write = !process.argv.includes('--no-write');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'noctis-bench-'));

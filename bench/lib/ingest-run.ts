@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { copyIn, copyOut, splitLines } from './copy-baseline.js';
+import { splitCores } from './core-pinning.js';
 import { cpuSeconds, machineBusySeconds } from './cpu.js';
 import { RssSampler } from './memory.js';
 import { listBody, packedBody, realNights } from './nights.js';
@@ -26,6 +27,12 @@ export interface IngestRunOptions {
   readonly copyBaseline: boolean;
   /** Also measure bytes per stored row (pg_total_relation_size / rows) before the baseline. */
   readonly rowSizes?: boolean;
+  /**
+   * PostgreSQL on a core of its own, the application, Redis and the load generator on the others
+   * (core-pinning.ts), for both the run and its COPY baseline: the database-bound shape production
+   * has when the application tier runs on other machines. Throws when the cores cannot be split.
+   */
+  readonly splitCores?: boolean;
   /** CPU seconds of extra processes to attribute (for example a bench-owned redis-server). */
   readonly extraCpu?: () => Record<string, number>;
 }
@@ -74,6 +81,17 @@ export function median(values: readonly number[]): number {
  */
 export async function runIngest(opts: IngestRunOptions, info: (text: string) => void): Promise<IngestRun> {
   const loadBefore = load();
+  const split = opts.splitCores ? splitCores() : null;
+  if (typeof split === 'string') throw new Error(`cannot give PostgreSQL its own core: ${split}`);
+  if (split) info(`cores split: PostgreSQL on ${split.database}, application, Redis and load generator on ${split.application}`);
+  try {
+    return await runOn(opts, loadBefore, info);
+  } finally {
+    split?.restore();
+  }
+}
+
+async function runOn(opts: IngestRunOptions, loadBefore: string, info: (text: string) => void): Promise<IngestRun> {
   const stack = await BenchStack.create({ WORKER_CONCURRENCY: opts.concurrency, ...(opts.model ? { ACTIVE_MODEL_VERSION: opts.model } : {}), ...opts.extraEnv });
   const dbCpu = new DatabaseCpuMeter(stack.testEnv.database.name);
   const samplers: RssSampler[] = [];

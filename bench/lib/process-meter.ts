@@ -34,6 +34,11 @@ export function childPids(pid: number): number[] {
   return pids().filter((p) => parentOf(p) === pid);
 }
 
+/** Every live process named `name`. */
+export function findProcesses(name: string): number[] {
+  return pids().filter((p) => comm(p) === name);
+}
+
 /** The pid of a live process named `name` whose command line contains `needle` (null if none). */
 export function findProcess(name: string, needle: string): number | null {
   return pids().find((p) => comm(p) === name && cmdline(p).includes(needle)) ?? null;
