@@ -14,6 +14,7 @@ import * as addRetentionIndexes from './2026_11_30_0202_add_retention_indexes.js
 import * as createWebhooks from './2026_11_30_0203_create_webhooks.js';
 import * as addJobsUnfinishedTypeIndex from './2026_11_30_0301_add_jobs_unfinished_type_index.js';
 import * as storePayloadFeaturesUncompressed from './2026_11_30_0401_store_payload_features_uncompressed.js';
+import * as checkRecordingPerStatement from './2026_12_01_0001_check_recording_per_statement.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -32,4 +33,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0203_create_webhooks': createWebhooks,
   '2026_11_30_0301_add_jobs_unfinished_type_index': addJobsUnfinishedTypeIndex,
   '2026_11_30_0401_store_payload_features_uncompressed': storePayloadFeaturesUncompressed,
+  '2026_12_01_0001_check_recording_per_statement': checkRecordingPerStatement,
 };

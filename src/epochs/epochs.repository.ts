@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { float4ArrayParam, int4ArrayParam } from '../db/pg-binary-array.js';
 import { insertWithUniqueFallback } from '../db/unique-fallback.js';
+import { recordingForWrite } from '../db/recording-for-write.js';
 import { inWindow, type EpochWindow } from '../recordings/epoch-window.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -32,7 +33,7 @@ export async function insertEpochs(
 ): Promise<number[]> {
   if (indices.length === 0) return [];
   const rows = sql`
-    SELECT ${recording.id}::uuid, t.i,
+    SELECT ${recordingForWrite(recording.id)}, t.i,
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
            (${float4ArrayParam(features.subarray(0, indices.length * nFeatures))}::real[])[(t.k::int - 1) * ${nFeatures}::int + 1 : t.k::int * ${nFeatures}::int]
     FROM unnest(${int4ArrayParam(indices)}::int4[]) WITH ORDINALITY AS t(i, k)

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { RecordingClock } from '../epochs/epochs.repository.js';
 import { float4ArrayParam, int4ArrayParam } from '../db/pg-binary-array.js';
 import { insertWithUniqueFallback } from '../db/unique-fallback.js';
+import { recordingForWrite } from '../db/recording-for-write.js';
 import { inWindow, type EpochWindow } from '../recordings/epoch-window.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -56,7 +57,7 @@ function predictionRows(recording: RecordingClock, batch: PredictionBatch) {
   const count = batch.indices.length;
   const nClasses = batch.labels.length;
   return sql`
-    SELECT ${recording.id}::uuid, t.i,
+    SELECT ${recordingForWrite(recording.id)}, t.i,
            ${new Date(recording.started_at)}::timestamptz + make_interval(secs => t.i::double precision * ${recording.epoch_seconds}),
            ${batch.modelVersion}::text, (${[...batch.labels]}::text[])[t.c + 1],
            (${float4ArrayParam(batch.probabilities.subarray(0, count * nClasses))}::real[])[(t.k::int - 1) * ${nClasses}::int + 1 : t.k::int * ${nClasses}::int]

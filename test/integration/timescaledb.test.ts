@@ -262,6 +262,26 @@ describe.skipIf(unavailable !== null)(title, () => {
     }
   });
 
+  it('deletes a recording\'s rows from the epochs and predictions hypertables with it, and refuses rows of a missing recording', async () => {
+    const { row: device } = await upsertDevice(handle.db, 'default', { external_id: 'timescale-delete' });
+    // Two hours apart, so the rows to delete share a chunk with rows to keep.
+    const gone = await storedNight(handle.db, device.id, hoursAgo(48));
+    const kept = await storedNight(handle.db, device.id, hoursAgo(50));
+    const rows = async (id: string) => {
+      const result = await sql<{ e: number; p: number }>`
+        SELECT (SELECT count(*)::int FROM epochs WHERE recording_id = ${id}::uuid) AS e,
+               (SELECT count(*)::int FROM predictions WHERE recording_id = ${id}::uuid) AS p`.execute(handle.db);
+      return result.rows[0];
+    };
+    expect(await rows(gone.id)).toEqual({ e: EPOCHS, p: EPOCHS });
+    await handle.db.deleteFrom('recordings').where('id', '=', gone.id).execute();
+    expect(await rows(gone.id)).toEqual({ e: 0, p: 0 });
+    expect(await rows(kept.id)).toEqual({ e: EPOCHS, p: EPOCHS });
+    const indices = range(0, 5);
+    await expect(insertEpochs(handle.db, gone, indices, featuresFor(indices), N_FEATURES)).rejects.toMatchObject({ code: '23503' });
+    expect(await rows(gone.id)).toEqual({ e: 0, p: 0 });
+  });
+
   it('migrates all the way down, dropping the hypertables with their chunks and jobs', async () => {
     const result = await createMigrator(handle.db).migrateTo(NO_MIGRATIONS);
     expect(result.error).toBeUndefined();
