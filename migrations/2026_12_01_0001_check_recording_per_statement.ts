@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // The foreign keys from epochs and predictions to recordings checked every row: one SPI lookup
-// and row lock per epoch and per prediction, 40 % of PostgreSQL's CPU per stored epoch
+// and row lock per epoch and per prediction, a third of PostgreSQL's cycles while ingesting
 // (bench/RESULTS.notes.md, 2026-12-01). The same guarantee per statement instead:
 // - writers name the recording through lock_recording_for_write, which share-locks its row once
 //   (as the foreign key's check did, per row) and fails with foreign_key_violation when it is gone;
