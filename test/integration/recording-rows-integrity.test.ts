@@ -50,11 +50,26 @@ async function count(table: 'epochs' | 'predictions', recordingId: string): Prom
   return rows[0]!.n;
 }
 
-/** A plain client outside the pool, to hold a transaction open while another connection acts. */
-async function client(): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: database.url });
-  await c.connect();
-  return c;
+interface Session {
+  readonly client: pg.Client;
+  readonly pid: number;
+}
+
+/** Two plain clients outside the pool, so one can hold a transaction open while the other acts. */
+async function withWriterAndDeleter(run: (writer: Session, deleter: Session) => Promise<void>): Promise<void> {
+  const open = async (): Promise<Session> => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    return { client, pid: (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid };
+  };
+  const writer = await open();
+  const deleter = await open();
+  try {
+    await run(writer, deleter);
+  } finally {
+    await writer.client.end();
+    await deleter.client.end();
+  }
 }
 
 /** Waits until the backend `pid` is blocked on a lock, so the ordering of a race is known. */
@@ -66,6 +81,16 @@ async function waitUntilBlocked(pid: number): Promise<void> {
   }
   throw new Error(`backend ${pid} never waited for a lock`);
 }
+
+// The writers' statements as the repositories send them, on connections held open.
+const WRITE_EPOCHS = `
+  INSERT INTO epochs (recording_id, epoch_index, ts, features)
+  SELECT (SELECT lock_recording_for_write($1::uuid)), i, $2::timestamptz + make_interval(secs => i * 30), ARRAY[1, 2, 3]::real[]
+  FROM generate_series(0, 49) AS i`;
+const WRITE_PREDICTIONS = `
+  INSERT INTO predictions (recording_id, epoch_index, ts, model_version, stage, probabilities)
+  SELECT (SELECT lock_recording_for_write($1::uuid)), i, $2::timestamptz + make_interval(secs => i * 30), 'm1', 'sleep', ARRAY[0.5, 0.5]::real[]
+  FROM generate_series(0, 49) AS i`;
 
 const pgCode = (err: unknown) => (err as { code?: string }).code;
 
@@ -104,52 +129,28 @@ describe('rows of a recording without a per-row foreign key', () => {
 
   it('makes a delete of the recording wait for an open write, then takes the written rows with it', async () => {
     const rec = await newRecording();
-    const writer = await client();
-    const deleter = await client();
-    try {
-      const deleterPid = (await deleter.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      await writer.query('BEGIN');
-      // The writer's statement, as the repository sends it, on a connection held open.
-      await writer.query(
-        `INSERT INTO epochs (recording_id, epoch_index, ts, features)
-         SELECT (SELECT lock_recording_for_write($1::uuid)), i, $2::timestamptz + make_interval(secs => i * 30), ARRAY[1, 2, 3]::real[]
-         FROM generate_series(0, 49) AS i`,
-        [rec.id, rec.started_at],
-      );
-      const deleted = deleter.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
-      await waitUntilBlocked(deleterPid);
-      await writer.query('COMMIT');
+    await withWriterAndDeleter(async (writer, deleter) => {
+      await writer.client.query('BEGIN');
+      await writer.client.query(WRITE_EPOCHS, [rec.id, rec.started_at]);
+      const deleted = deleter.client.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
+      await waitUntilBlocked(deleter.pid);
+      await writer.client.query('COMMIT');
       expect((await deleted).rowCount).toBe(1);
       expect(await count('epochs', rec.id)).toBe(0);
-    } finally {
-      await writer.end();
-      await deleter.end();
-    }
+    });
   });
 
   it('fails a write that waits for a delete of its recording, leaving no rows behind', async () => {
     const rec = await newRecording();
-    const deleter = await client();
-    const writer = await client();
-    try {
-      const writerPid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      await deleter.query('BEGIN');
-      await deleter.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
-      const written = writer.query(
-        `INSERT INTO predictions (recording_id, epoch_index, ts, model_version, stage, probabilities)
-         SELECT (SELECT lock_recording_for_write($1::uuid)), i, $2::timestamptz + make_interval(secs => i * 30), 'm1', 'sleep', ARRAY[0.5, 0.5]::real[]
-         FROM generate_series(0, 49) AS i`,
-        [rec.id, rec.started_at],
-      );
-      const failure = written.then(() => null, (err: unknown) => err);
-      await waitUntilBlocked(writerPid);
-      await deleter.query('COMMIT');
+    await withWriterAndDeleter(async (writer, deleter) => {
+      await deleter.client.query('BEGIN');
+      await deleter.client.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
+      const failure = writer.client.query(WRITE_PREDICTIONS, [rec.id, rec.started_at]).then(() => null, (err: unknown) => err);
+      await waitUntilBlocked(writer.pid);
+      await deleter.client.query('COMMIT');
       expect(pgCode(await failure)).toBe('23503');
       expect(await count('predictions', rec.id)).toBe(0);
-    } finally {
-      await writer.end();
-      await deleter.end();
-    }
+    });
   });
 
   it('checks the recording once per statement, not once per row', async () => {
