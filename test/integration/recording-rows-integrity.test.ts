@@ -50,25 +50,19 @@ async function count(table: 'epochs' | 'predictions', recordingId: string): Prom
   return rows[0]!.n;
 }
 
-interface Session {
-  readonly client: pg.Client;
-  readonly pid: number;
-}
-
-/** Two plain clients outside the pool, so one can hold a transaction open while the other acts. */
-async function withWriterAndDeleter(run: (writer: Session, deleter: Session) => Promise<void>): Promise<void> {
-  const open = async (): Promise<Session> => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    return { client, pid: (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid };
-  };
-  const writer = await open();
-  const deleter = await open();
+/** The service's writer (a pool of one connection, so its backend is known) and a plain client
+ * that deletes, so either can hold a transaction open while the other acts. */
+async function withWriterAndDeleter(run: (writer: Kysely<Database>, writerPid: number, deleter: pg.Client, deleterPid: number) => Promise<void>): Promise<void> {
+  const writer = createDb(database.url, 1).db;
+  const deleter = new pg.Client({ connectionString: database.url });
+  await deleter.connect();
   try {
-    await run(writer, deleter);
+    const writerPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(writer)).rows[0]!.pid;
+    const deleterPid = (await deleter.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await run(writer, writerPid, deleter, deleterPid);
   } finally {
-    await writer.client.end();
-    await deleter.client.end();
+    await writer.destroy();
+    await deleter.end();
   }
 }
 
@@ -81,16 +75,6 @@ async function waitUntilBlocked(pid: number): Promise<void> {
   }
   throw new Error(`backend ${pid} never waited for a lock`);
 }
-
-// The writers' statements as the repositories send them, on connections held open.
-const WRITE_EPOCHS = `
-  INSERT INTO epochs (recording_id, epoch_index, ts, features)
-  SELECT (SELECT lock_recording_for_write($1::uuid)), i, $2::timestamptz + make_interval(secs => i * 30), ARRAY[1, 2, 3]::real[]
-  FROM generate_series(0, 49) AS i`;
-const WRITE_PREDICTIONS = `
-  INSERT INTO predictions (recording_id, epoch_index, ts, model_version, stage, probabilities)
-  SELECT (SELECT lock_recording_for_write($1::uuid)), i, $2::timestamptz + make_interval(secs => i * 30), 'm1', 'sleep', ARRAY[0.5, 0.5]::real[]
-  FROM generate_series(0, 49) AS i`;
 
 const pgCode = (err: unknown) => (err as { code?: string }).code;
 
@@ -129,12 +113,24 @@ describe('rows of a recording without a per-row foreign key', () => {
 
   it('makes a delete of the recording wait for an open write, then takes the written rows with it', async () => {
     const rec = await newRecording();
-    await withWriterAndDeleter(async (writer, deleter) => {
-      await writer.client.query('BEGIN');
-      await writer.client.query(WRITE_EPOCHS, [rec.id, rec.started_at]);
-      const deleted = deleter.client.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
-      await waitUntilBlocked(deleter.pid);
-      await writer.client.query('COMMIT');
+    await withWriterAndDeleter(async (writer, _writerPid, deleter, deleterPid) => {
+      let wrote!: () => void;
+      let commit!: () => void;
+      const written = new Promise<void>((resolve) => (wrote = resolve));
+      const held = new Promise<void>((resolve) => (commit = resolve));
+      const transaction = writer.transaction().execute(async (trx) => {
+        await insertEpochs(trx, rec, indices, features, 3);
+        wrote();
+        await held;
+      });
+      await written;
+      const deleted = deleter.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
+      try {
+        await waitUntilBlocked(deleterPid);
+      } finally {
+        commit();
+        await transaction;
+      }
       expect((await deleted).rowCount).toBe(1);
       expect(await count('epochs', rec.id)).toBe(0);
     });
@@ -142,12 +138,12 @@ describe('rows of a recording without a per-row foreign key', () => {
 
   it('fails a write that waits for a delete of its recording, leaving no rows behind', async () => {
     const rec = await newRecording();
-    await withWriterAndDeleter(async (writer, deleter) => {
-      await deleter.client.query('BEGIN');
-      await deleter.client.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
-      const failure = writer.client.query(WRITE_PREDICTIONS, [rec.id, rec.started_at]).then(() => null, (err: unknown) => err);
-      await waitUntilBlocked(writer.pid);
-      await deleter.client.query('COMMIT');
+    await withWriterAndDeleter(async (writer, writerPid, deleter) => {
+      await deleter.query('BEGIN');
+      await deleter.query('DELETE FROM recordings WHERE id = $1', [rec.id]);
+      const failure = writer.transaction().execute((trx) => upsertPredictions(trx, rec, batch, false)).then(() => null, (err: unknown) => err);
+      await waitUntilBlocked(writerPid);
+      await deleter.query('COMMIT');
       expect(pgCode(await failure)).toBe('23503');
       expect(await count('predictions', rec.id)).toBe(0);
     });
