@@ -6,13 +6,13 @@
 // wire format would have to lower. The variants alternate for BENCH_WRITE_ROUNDS rounds.
 // A last figure is the cost of one trivial statement's round trip (SELECT $1), on both sides.
 //   npm run bench:write   (BENCH_WRITE_NIGHTS=300 BENCH_WRITE_ROUNDS=3 BENCH_WRITE_CONNECTIONS=4)
-import { readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../src/db/database.js';
 import { insertEpochs } from '../src/epochs/epochs.repository.js';
 import { upsertPredictions } from '../src/predictions/predictions.repository.js';
+import { cpuSeconds } from './lib/cpu.js';
 import { median } from './lib/ingest-run.js';
 import { realNights } from './lib/nights.js';
 import { epochsCopyData, predictionsCopyData, type NightRows } from './lib/pgcopy-binary.js';
@@ -30,11 +30,6 @@ interface Lane {
   readonly backend: number;
 }
 
-const cpuOf = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
 const ownCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -132,7 +127,7 @@ try {
       });
       await sql`CHECKPOINT`.execute(stack.db);
       const wal0 = await wal();
-      const backend0 = lanes.reduce((a, l) => a + cpuOf(l.backend), 0);
+      const backend0 = lanes.reduce((a, l) => a + cpuSeconds(l.backend), 0);
       const client0 = ownCpu();
       const t0 = performance.now();
       let next = 0;
@@ -142,7 +137,7 @@ try {
       const sample: Sample = {
         epochs: rows.reduce((a, r) => a + r.indices.length, 0),
         seconds: (performance.now() - t0) / 1000,
-        backendCpu: lanes.reduce((a, l) => a + cpuOf(l.backend), 0) - backend0,
+        backendCpu: lanes.reduce((a, l) => a + cpuSeconds(l.backend), 0) - backend0,
         clientCpu: ownCpu() - client0,
         walBytes: (await wal()) - wal0,
       };
@@ -167,12 +162,12 @@ try {
   // One trivial statement's round trip, as kysely sends it (extended protocol, unnamed statement).
   const lane = lanes[0]!;
   const CALLS = 5000;
-  const b0 = cpuOf(lane.backend);
+  const b0 = cpuSeconds(lane.backend);
   const c0 = ownCpu();
   for (let i = 0; i < CALLS; i++) await sql`SELECT ${i}::int AS i`.execute(lane.db);
   report.add({
     name: 'one trivial statement round trip (SELECT $1 through kysely and pg): PostgreSQL CPU',
-    value: ((cpuOf(lane.backend) - b0) / CALLS) * 1e6,
+    value: ((cpuSeconds(lane.backend) - b0) / CALLS) * 1e6,
     unit: 'µs',
     note: `client ${(((ownCpu() - c0) / CALLS) * 1e6).toFixed(0)} µs; ${CALLS} sequential calls on one connection`,
   });
