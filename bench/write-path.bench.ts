@@ -8,11 +8,11 @@
 //   npm run bench:write   (BENCH_WRITE_NIGHTS=300 BENCH_WRITE_ROUNDS=3 BENCH_WRITE_CONNECTIONS=4)
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../src/db/database.js';
 import { insertEpochs } from '../src/epochs/epochs.repository.js';
 import { upsertPredictions } from '../src/predictions/predictions.repository.js';
 import { cpuSeconds } from './lib/cpu.js';
+import { copyIn } from './lib/copy-baseline.js';
 import { median } from './lib/ingest-run.js';
 import { realNights } from './lib/nights.js';
 import { epochsCopyData, predictionsCopyData, type NightRows } from './lib/pgcopy-binary.js';
@@ -23,6 +23,8 @@ const NIGHTS = Number(process.env['BENCH_WRITE_NIGHTS'] ?? 300);
 const ROUNDS = Number(process.env['BENCH_WRITE_ROUNDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_WRITE_CONNECTIONS'] ?? 4);
 const LABELS = ['wake', 'light', 'deep', 'rem'];
+const EPOCH_COLUMNS = ['recording_id', 'epoch_index', 'ts', 'features'];
+const PREDICTION_COLUMNS = ['recording_id', 'epoch_index', 'ts', 'model_version', 'stage', 'probabilities'];
 
 interface Lane {
   readonly pool: pg.Pool;
@@ -34,15 +36,6 @@ const ownCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-
-async function copyIn(client: pg.PoolClient, statement: string, data: Buffer | string): Promise<void> {
-  const stream = client.query(copyFrom(statement));
-  await new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-    stream.end(data);
-  });
-}
 
 const textTs = (night: NightRows, k: number) => new Date(night.startedAt.getTime() + night.indices[k]! * night.epochSeconds * 1000).toISOString();
 const textArray = (values: Float32Array, from: number, n: number) => `{${Array.from(values.subarray(from, from + n)).join(',')}}`;
@@ -60,8 +53,8 @@ const WRITES: Record<string, Write> = {
     const client = await lane.pool.connect();
     try {
       await client.query('BEGIN');
-      await copyIn(client, 'COPY epochs (recording_id, epoch_index, ts, features) FROM STDIN (FORMAT binary)', epochsCopyData(night));
-      await copyIn(client, 'COPY predictions (recording_id, epoch_index, ts, model_version, stage, probabilities) FROM STDIN (FORMAT binary)', predictionsCopyData(night));
+      await copyIn(client, 'epochs', EPOCH_COLUMNS, epochsCopyData(night), true);
+      await copyIn(client, 'predictions', PREDICTION_COLUMNS, predictionsCopyData(night), true);
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -80,8 +73,8 @@ const WRITES: Record<string, Write> = {
     const client = await lane.pool.connect();
     try {
       await client.query('BEGIN');
-      await copyIn(client, 'COPY epochs (recording_id, epoch_index, ts, features) FROM STDIN', epochs);
-      await copyIn(client, 'COPY predictions (recording_id, epoch_index, ts, model_version, stage, probabilities) FROM STDIN', predictions);
+      await copyIn(client, 'epochs', EPOCH_COLUMNS, Buffer.from(epochs));
+      await copyIn(client, 'predictions', PREDICTION_COLUMNS, Buffer.from(predictions));
       await client.query('COMMIT');
     } finally {
       client.release();

@@ -29,9 +29,9 @@ export function splitLines(data: Buffer, parts: number): Buffer[] {
   return out;
 }
 
-/** COPY `data` into `table (columns)` over one connection, in 1 MiB writes. */
-export async function copyIn(client: pg.Client, table: string, columns: readonly string[], data: Buffer): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+/** COPY `data` into `table (columns)` over one connection, in 1 MiB writes; text format unless `binary`. */
+export async function copyIn(client: pg.ClientBase, table: string, columns: readonly string[], data: Buffer, binary = false): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`));
   const done = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);
