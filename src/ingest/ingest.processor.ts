@@ -24,7 +24,7 @@ export type IngestResult = Required<z.infer<typeof IngestJobResult>>;
 
 /**
  * Stores one accepted batch. With a per-epoch model: epochs, their predictions (the model active
- * when the job started), the job result and the payload's removal in one transaction. With a model
+ * when they are stored), the job result and the payload's removal in one transaction. With a model
  * that needs the whole night: epochs and a scoring request in one transaction; the job stays
  * active until the night scoring that covers it completes it (night-scoring/).
  * Re-running after a crash is safe: a finished job returns its stored result.
@@ -46,10 +46,15 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   if (!stored) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
   const { payload, recording } = stored;
 
-  const indices = Int32Array.from(payload.epoch_indices);
-  const features = float32FromLE(payload.features);
-  const usable = model && isCompatible(model, recording.feature_schema_version, payload.n_features) ? model : null;
-  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, payload.n_features);
+  return storeBatch(ctx, jobId, log, model, recording, Int32Array.from(payload.epoch_indices), float32FromLE(payload.features), payload.n_features);
+}
+
+const SWITCHED = Symbol('active model switched');
+
+/** Stores the batch with `model`, the active one when read; starts over if it was switched meanwhile. */
+async function storeBatch(ctx: AppContext, jobId: string, log: Logger, model: LoadedModel | null, recording: RecordingRow, indices: Int32Array, features: Float32Array, nFeatures: number): Promise<IngestResult | null> {
+  const usable = model && isCompatible(model, recording.feature_schema_version, nFeatures) ? model : null;
+  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, nFeatures);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
   const scores = usable ? scoreEpochsTraced(usable, indices, features, indices.length) : null;
   if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
@@ -57,8 +62,14 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   let finished: FinishedJob | undefined;
   const result = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockJob(trx, jobId);
-    if (!locked || (locked.state !== 'active' && locked.state !== 'queued')) return locked?.result as IngestResult;
-    const inserted = await insertEpochs(trx, recording, indices, features, payload.n_features);
+    // Its row went with its recording (an erase) since the start: a no-op no retry can change.
+    if (!locked) throw new UnrecoverableError(`job ${jobId} does not exist`);
+    if (locked.state !== 'active' && locked.state !== 'queued') return locked.result as IngestResult;
+    // The night's lock: a whole-night upload's "nothing stored yet" must not miss this uncommitted write.
+    await lockNight(trx, recording.id);
+    // A whole-night model activated since `model` was read may have scored the night without this batch.
+    if (ctx.registry.active() !== model) return SWITCHED;
+    const inserted = await insertEpochs(trx, recording, indices, features, nFeatures);
     const scoredWith = usable && scores && inserted.length > 0 ? usable : null;
     const predicted = scoredWith ? await upsertPredictions(trx, recording, selectRows(scoredWith, indices, scores!, inserted), false) : 0;
     // Epochs accepted before a close and stored after it: the closed night is measured again.
@@ -75,6 +86,7 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
     finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } }, also);
     return outcome;
   });
+  if (result === SWITCHED) return storeBatch(ctx, jobId, log, ctx.registry.active(), recording, indices, features, nFeatures);
   // After the commit: a rolled-back finish never counts.
   observeJobWait(ctx.metrics, finished);
   ctx.metrics.epochsIngested.inc(result.inserted);
