@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_UNTRANSLATABLE_CHARACTER, pgCode } from '../db/pg-errors.js';
+import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_FOREIGN_KEY_VIOLATION, PG_UNTRANSLATABLE_CHARACTER, pgCode } from '../db/pg-errors.js';
 import { isDatabaseUnavailable, isPoolExhausted } from '../db/connection-errors.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -41,9 +41,13 @@ function fromClientStatus(err: BodyParserError & { statusCode?: number }): AppEr
   return new AppError(status, 'bad_request', 'request could not be read');
 }
 
-/** Client text PostgreSQL cannot store (a NUL character) is the client's error, not a 500. */
+/**
+ * Client text PostgreSQL cannot store (a NUL character) is the client's error, not a 500; so is a
+ * reference to a row that was deleted while the request ran (routes that can name it do so first).
+ */
 function fromPostgres(err: unknown): AppError | null {
   const code = pgCode(err);
+  if (code === PG_FOREIGN_KEY_VIOLATION) return new AppError(404, 'not_found', 'something this request refers to was deleted while it ran', { reason: 'deleted_concurrently' });
   if (code !== PG_CHARACTER_NOT_IN_REPERTOIRE && code !== PG_UNTRANSLATABLE_CHARACTER) return null;
   return new AppError(422, 'validation_failed', 'request contains text that cannot be stored (the NUL character U+0000)', { reason: 'nul_character' });
 }

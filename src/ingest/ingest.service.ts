@@ -9,6 +9,8 @@ import { inSpan } from '../tracing/spans.js';
 import type { z } from 'zod';
 import type { IngestAccepted } from './ingest.schemas.js';
 import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
+import { PG_FOREIGN_KEY_VIOLATION, pgCode } from '../db/pg-errors.js';
+import { notFound } from '../errors/app-error.js';
 
 export type Accepted = z.infer<typeof IngestAccepted>;
 
@@ -50,7 +52,12 @@ async function acceptNow(ctx: AppContext, jobId: string, recording: RecordingRow
       features: toBytes(decoded.features),
       n_features: nFeatures,
     })
-    .execute();
+    .execute()
+    .catch((err: unknown) => {
+      // Deleted (an erase's last step) after the route found it: the statement stored nothing.
+      if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw notFound('recording_not_found', `recording ${recording.id} does not exist`, { recording_id: recording.id });
+      throw err;
+    });
   // The epochs are durable already; without Redis the sweeper enqueues this job once it is back.
   await enqueueOrLeaveToSweeper(ctx.logger, jobId, () => enqueue(ctx.queues, 'ingest', jobId, recording.id));
   return { job_id: jobId, status_url: jobStatusUrl(jobId), accepted: decoded.count };
