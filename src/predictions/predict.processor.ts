@@ -7,6 +7,7 @@ import { countEpochs, epochStats } from '../recordings/recordings.repository.js'
 import { epochWindow } from '../recordings/epoch-window.js';
 import { resolveJobModel } from '../models/job-model.js';
 import { scoreRecording } from './score-recording.js';
+import { lockNight } from '../night-scoring/night-scoring.repository.js';
 import type { z } from 'zod';
 import type { PredictJobResult } from './predict.schemas.js';
 
@@ -37,6 +38,8 @@ export async function processPredict(ctx: AppContext, jobId: string): Promise<Pr
   // The model sees the whole stored night; only the requested range's predictions are written.
   const range = { fromIndex: params.from_index, toIndex: params.to_index };
   const done = await ctx.db.transaction().execute(async (trx) => {
+    // Whole-night: read and write under the night's lock, as uploads and night scorings do.
+    if (model.wholeNight) await lockNight(trx, recording.id);
     const scored = await scoreRecording(trx, recording, model, recordingEpochs, range);
     const predicted = await countEpochs(trx, epochWindow(recording, recordingEpochs, range));
     const outcome: PredictResult = { model_version: model.version, predicted, written: scored.written.length };

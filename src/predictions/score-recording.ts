@@ -26,6 +26,9 @@ export interface RecordingScoring {
  * neighbours); a per-epoch model pages through them, which gives the same predictions with flat
  * memory. `range` limits which predictions are written, never what the model sees.
  * `recordingEpochs` (MAX_RECORDING_EPOCHS) bounds the night's rows, and so the chunks read.
+ * With a whole-night model the caller holds the night's lock (lockNight) in `db`'s transaction:
+ * otherwise an upload and its night scoring committed between this read and write are overwritten
+ * with the older night's predictions.
  */
 export async function scoreRecording(
   db: Db,

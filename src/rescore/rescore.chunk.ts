@@ -10,6 +10,7 @@ import { updateParent } from './rescore.parent.js';
 import { observeJobWait } from '../metrics/job-wait.js';
 import { rescoreCutoff, startsBefore } from '../retention/retention.policy.js';
 import { findChunk, markChunkActive, settleChunk } from './rescore.repository.js';
+import { lockNight } from '../night-scoring/night-scoring.repository.js';
 
 export interface ChunkOutcome {
   readonly state: 'completed' | 'cancelled' | 'skipped';
@@ -41,6 +42,9 @@ export async function processRescoreChunk(ctx: AppContext, jobId: string, chunkI
         if (recording.feature_schema_version !== model.featureSchemaVersion) {
           throw new UnrecoverableError(`recording ${recording.id} uses feature schema ${recording.feature_schema_version}, model ${model.version} ${model.featureSchemaVersion}`);
         }
+        // Whole-night: read and write under the night's lock, as uploads and night scorings do.
+        // Night locks before the parent's row lock, in recording id order (chunks pack by id).
+        if (model.wholeNight) await lockNight(trx, recording.id);
         written += (await scoreRecording(trx, recording, model, ctx.config.MAX_RECORDING_EPOCHS, range)).written.length;
         await yieldToLoop();
       }
