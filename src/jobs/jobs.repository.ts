@@ -99,6 +99,9 @@ export async function finishJob(
       updated_at: sql`now()`,
     })
     .where('id', '=', id)
+    // Only once: every worker's sweeper, or a redelivered attempt, may try to finish the same job,
+    // and each finish writes (and delivers) a job event.
+    .where('state', 'in', ['queued', 'active'])
     .returning(['id', 'tenant', 'type', 'state', 'recording_id', FINISHED_RETURNING]);
   // Every data-modifying WITH step runs to completion whether or not the final SELECT reads it.
   const steps = [...(state === 'cancelled' ? [] : [jobFinishedEvents(sql`finished`)]), ...also];
