@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { INGEST_PATH, createDevice, createRecording, expectError, openDb, rowCounts } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
-import { waitUntil } from '../helpers/processes.js';
+import { waitForLockWaiters } from '../helpers/lock-waits.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
@@ -40,12 +40,7 @@ async function deleteUnder<T>(deleteSql: string, id: string, waitingQuery: strin
     const deleted = await holder.query(deleteSql, [id]);
     expect(deleted.rowCount).toBe(1);
     const response = send();
-    await waitUntil(`a statement like ${waitingQuery} to wait for the delete`, async () => {
-      const { rows } = await sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${waitingQuery}`.execute(db);
-      return rows[0]!.n > 0;
-    }, 30_000, 25);
+    await waitForLockWaiters(db, 1, waitingQuery);
     await holder.query('COMMIT');
     return await response;
   } finally {

@@ -8,6 +8,7 @@ import type { LoadedModel } from '../../src/models/model-loader.js';
 import { processNightScoring } from '../../src/night-scoring/night-scoring.processor.js';
 import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { writeContextModel } from '../helpers/context-model.js';
+import { waitForLockWaiters } from '../helpers/lock-waits.js';
 import { createRecording, INGEST_PATH, openDb, type Recording } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { copyModels } from '../helpers/model-dirs.js';
@@ -75,17 +76,6 @@ async function holdLock(statement: string, id: string): Promise<() => Promise<vo
   };
 }
 
-/** Waits until `n` backends of the test database wait for a lock, so the interleaving is known. */
-async function waitForLockWaiters(n: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db);
-    if (rows[0]!.n >= n) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${n} backends waiting for a lock`);
-}
-
 /** Completes whatever waits for the night's scoring, as the night queue's worker would. */
 async function scoreWaiting(recordingId: string): Promise<void> {
   const job = { data: { recordingId, generation: 0 } } as Parameters<typeof processNightScoring>[2];
@@ -124,10 +114,10 @@ async function raceWithUncommittedPerEpochWrite(rec: Recording, first: string, s
   let two: Promise<unknown> | undefined;
   try {
     one = run(first);
-    await waitForLockWaiters(1);
+    await waitForLockWaiters(db, 1);
     await activate(WHOLE_NIGHT);
     two = run(second);
-    await waitForLockWaiters(2);
+    await waitForLockWaiters(db, 2);
   } finally {
     await release();
   }
@@ -172,7 +162,7 @@ describe('switching from a per-epoch to a whole-night model while a night is bei
     let one: Promise<unknown> | undefined;
     try {
       one = run(first);
-      await waitForLockWaiters(1);
+      await waitForLockWaiters(db, 1);
       await activate(WHOLE_NIGHT);
       expect(await run(second)).toMatchObject({ inserted: 100, model_version: WHOLE_NIGHT });
     } finally {

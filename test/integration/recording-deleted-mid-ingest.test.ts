@@ -8,6 +8,7 @@ import { shardFor } from '../../src/queues/queues.js';
 import { INGEST_PATH, createRecording, expectError, openDb, rowCounts } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
 import { waitUntil } from '../helpers/processes.js';
+import { waitForLockWaiters } from '../helpers/lock-waits.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
@@ -64,17 +65,7 @@ async function queueEntryOnceEnded(recording: string, jobId: string): Promise<Qu
 }
 
 /** The backend of this test's database that waits for a lock while running a statement like `pattern`. */
-async function backendWaitingFor(pattern: string): Promise<number> {
-  let pid: number | undefined;
-  await waitUntil(`a backend blocked in ${pattern}`, async () => {
-    const { rows } = await sql<{ pid: number }>`
-      SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${pattern}`.execute(db);
-    pid = rows[0]?.pid;
-    return pid !== undefined;
-  }, 30_000, 25);
-  return pid!;
-}
+const backendWaitingFor = async (pattern: string): Promise<number> => (await waitForLockWaiters(db, 1, pattern))[0]!;
 
 /** Nothing of the recording is left: its job, payload, epochs and predictions; its ids answer 404. */
 async function expectGone(recording: string, jobId: string): Promise<void> {

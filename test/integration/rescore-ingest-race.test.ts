@@ -1,4 +1,4 @@
-import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.js';
 import type { Database } from '../../src/db/database.js';
@@ -9,6 +9,7 @@ import { processRescoreChunk } from '../../src/rescore/rescore.chunk.js';
 import { processRescorePlan } from '../../src/rescore/rescore.planner.js';
 import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { writeContextModel } from '../helpers/context-model.js';
+import { lockWaiters } from '../helpers/lock-waits.js';
 import { createRecording, INGEST_PATH, openDb, type Recording } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { copyModels } from '../helpers/model-dirs.js';
@@ -95,9 +96,7 @@ async function scoreWaiting(recordingId: string): Promise<void> {
 async function untilDoneOrLockWait(done: () => boolean): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if (done()) return;
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db);
-    if (rows[0]!.n > 0) return;
+    if ((await lockWaiters(db)).length > 0) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('the upload neither finished nor waited for a lock');
