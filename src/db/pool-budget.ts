@@ -10,7 +10,7 @@ export interface PoolDemand {
 /**
  * What one process can hold at once: a connection per concurrent job (ingest, predict and night
  * scoring run WORKER_CONCURRENCY each, ingest and night scoring once per queue shard, re-score
- * RESCORE_CONCURRENCY), one for the sweeper, and at
+ * RESCORE_CONCURRENCY), one each for the sweeper and the idle closer, and at
  * least one for the API's requests and probes. A smaller DB_POOL_SIZE is not wrong, but under full
  * load jobs and requests then wait for connections (and get 503 overloaded past the wait limit).
  */
@@ -24,6 +24,7 @@ export function poolDemand(config: Config, roles: { readonly web: boolean; reado
     // attempt), never while waiting on a receiver; the dispatcher holds one while it moves events.
     parts['webhook dispatcher'] = 1;
     parts['sweeper'] = 1;
+    parts['idle closer'] = 1;
   }
   if (roles.web) parts['API'] = 1;
   return { needed: Object.values(parts).reduce((a, b) => a + b, 0), parts };
