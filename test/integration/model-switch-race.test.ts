@@ -5,14 +5,13 @@ import type { AppContext } from '../../src/app-context.js';
 import type { Database } from '../../src/db/database.js';
 import { processIngest } from '../../src/ingest/ingest.processor.js';
 import type { LoadedModel } from '../../src/models/model-loader.js';
-import { processNightScoring } from '../../src/night-scoring/night-scoring.processor.js';
-import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { writeContextModel } from '../helpers/context-model.js';
 import { waitForLockWaiters } from '../helpers/lock-waits.js';
-import { createRecording, INGEST_PATH, openDb, type Recording } from '../helpers/fixtures.js';
+import { acceptEpochs, expectWholeNightScored, scoreWaitingNight } from '../helpers/night-race.js';
+import { createRecording, openDb, type Recording } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { copyModels } from '../helpers/model-dirs.js';
-import { FEATURE_SCHEMA_VERSION, type Night } from '../helpers/sleep-data.js';
+import type { Night } from '../helpers/sleep-data.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
@@ -51,14 +50,6 @@ async function activate(version: string): Promise<LoadedModel> {
   return active;
 }
 
-/** Accepts an upload of the night's epochs in [from, to) (no worker: the job stays queued). */
-async function accept(rec: Recording, night: Night, from: number, to: number): Promise<string> {
-  const epochs = night.indices.slice(from, to).map((index, k) => ({ epoch_index: index, features: night.features[from + k]! }));
-  const res = await request(api.baseUrl, 'POST', INGEST_PATH, { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs });
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return res.body.job_id as string;
-}
-
 /** Runs an ingest job as the worker would, resolving to its result or to the error it threw. */
 function run(jobId: string): Promise<unknown> {
   return processIngest(ctx, jobId, ctx.logger).catch((err: unknown) => err);
@@ -76,30 +67,11 @@ async function holdLock(statement: string, id: string): Promise<() => Promise<vo
   };
 }
 
-/** Completes whatever waits for the night's scoring, as the night queue's worker would. */
-async function scoreWaiting(recordingId: string): Promise<void> {
-  const job = { data: { recordingId, generation: 0 } } as Parameters<typeof processNightScoring>[2];
-  await processNightScoring(ctx, ctx.logger, job, undefined);
-}
-
-/** The end state that must hold whatever the interleaving: every stored epoch carries the
- * whole-night model's prediction of the whole stored night, and both uploads completed. */
-async function expectWholeNightScored(rec: Recording, night: Night, jobs: readonly string[]): Promise<void> {
-  const states = await db.selectFrom('jobs').select(['id', 'state']).where('id', 'in', [...jobs]).execute();
-  expect(states.map((j) => j.state)).toEqual(jobs.map(() => 'completed'));
+/** Every epoch of the night is stored, and scored by the whole-night model as one night. */
+async function expectStoredAndScored(rec: Recording, night: Night, jobs: readonly string[]): Promise<void> {
   const stored = await sql<{ n: number }>`SELECT count(*)::int AS n FROM epochs WHERE recording_id = ${rec.id}::uuid`.execute(db);
   expect(stored.rows[0]!.n).toBe(night.indices.length);
-  const model = ctx.registry.resolve(WHOLE_NIGHT);
-  const scores = scoreNight(model.night, night.indices, Float32Array.from(night.features.flat()), night.indices.length);
-  const k = model.labels.length;
-  const res = await request(api.baseUrl, 'GET', `/v1/recordings/${rec.id}/predictions?model_version=${WHOLE_NIGHT}`);
-  expect(res.status).toBe(200);
-  const items = res.body.items as Array<{ epoch_index: number; stage: string; probabilities: number[] }>;
-  expect(items.map((i) => i.epoch_index)).toEqual(night.indices);
-  items.forEach((item, i) => {
-    expect(item.stage).toBe(model.labels[scores.classes[i]!]);
-    expect(item.probabilities.map(Math.fround)).toEqual(Array.from(scores.probabilities.subarray(i * k, (i + 1) * k)));
-  });
+  await expectWholeNightScored(ctx, db, api.baseUrl, WHOLE_NIGHT, rec, night, jobs);
 }
 
 /**
@@ -128,25 +100,25 @@ describe('switching from a per-epoch to a whole-night model while a night is bei
   it('stores an overlapping upload read under the whole-night model on its first attempt, not with a unique violation when the per-epoch write commits', async () => {
     const night = syntheticNight(41, 200);
     const rec = await createRecording(api.baseUrl);
-    const first = await accept(rec, night, 0, 120);
-    const second = await accept(rec, night, 60, 200);
+    const first = await acceptEpochs(api.baseUrl, rec, night, 0, 120);
+    const second = await acceptEpochs(api.baseUrl, rec, night, 60, 200);
     const [one, two] = await raceWithUncommittedPerEpochWrite(rec, first, second);
     expect(one).toMatchObject({ inserted: 120, model_version: PER_EPOCH });
     expect(two).not.toBeInstanceOf(Error);
-    await scoreWaiting(rec.id);
-    await expectWholeNightScored(rec, night, [first, second]);
+    await scoreWaitingNight(ctx, rec.id);
+    await expectStoredAndScored(rec, night, [first, second]);
   });
 
   it('scores the whole night, not just the whole-night upload as if it were the night, when the two uploads do not overlap', async () => {
     const night = syntheticNight(43, 200);
     const rec = await createRecording(api.baseUrl);
-    const first = await accept(rec, night, 0, 100);
-    const second = await accept(rec, night, 100, 200);
+    const first = await acceptEpochs(api.baseUrl, rec, night, 0, 100);
+    const second = await acceptEpochs(api.baseUrl, rec, night, 100, 200);
     const [one, two] = await raceWithUncommittedPerEpochWrite(rec, first, second);
     expect(one).toMatchObject({ inserted: 100, model_version: PER_EPOCH });
     expect(two).not.toBeInstanceOf(Error);
-    await scoreWaiting(rec.id);
-    await expectWholeNightScored(rec, night, [first, second]);
+    await scoreWaitingNight(ctx, rec.id);
+    await expectStoredAndScored(rec, night, [first, second]);
     const summary = await request(api.baseUrl, 'GET', `/v1/recordings/${rec.id}/summary?model_version=${WHOLE_NIGHT}`);
     expect(summary.status).toBe(200);
   });
@@ -154,8 +126,8 @@ describe('switching from a per-epoch to a whole-night model while a night is bei
   it('scores an upload that read the per-epoch model before the switch with the whole-night model when a whole-night upload stored the night first', async () => {
     const night = syntheticNight(47, 200);
     const rec = await createRecording(api.baseUrl);
-    const first = await accept(rec, night, 0, 100);
-    const second = await accept(rec, night, 100, 200);
+    const first = await acceptEpochs(api.baseUrl, rec, night, 0, 100);
+    const second = await acceptEpochs(api.baseUrl, rec, night, 100, 200);
     await activate(PER_EPOCH);
     // Job 1 reads the active model, then waits to start (its job row is locked).
     const release = await holdLock('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', first);
@@ -169,7 +141,7 @@ describe('switching from a per-epoch to a whole-night model while a night is bei
       await release();
     }
     expect(await one).not.toBeInstanceOf(Error);
-    await scoreWaiting(rec.id);
-    await expectWholeNightScored(rec, night, [first, second]);
+    await scoreWaitingNight(ctx, rec.id);
+    await expectStoredAndScored(rec, night, [first, second]);
   });
 });

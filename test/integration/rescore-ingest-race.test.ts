@@ -3,17 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.js';
 import type { Database } from '../../src/db/database.js';
 import { processIngest } from '../../src/ingest/ingest.processor.js';
-import { processNightScoring } from '../../src/night-scoring/night-scoring.processor.js';
 import { processPredict } from '../../src/predictions/predict.processor.js';
 import { processRescoreChunk } from '../../src/rescore/rescore.chunk.js';
 import { processRescorePlan } from '../../src/rescore/rescore.planner.js';
-import { scoreNight } from '../../src/scoring/night-scorer.js';
 import { writeContextModel } from '../helpers/context-model.js';
 import { lockWaiters } from '../helpers/lock-waits.js';
-import { createRecording, INGEST_PATH, openDb, type Recording } from '../helpers/fixtures.js';
+import { acceptEpochs, expectWholeNightScored, scoreWaitingNight, wholeNightScores } from '../helpers/night-race.js';
+import { createRecording, openDb, type Recording } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { copyModels } from '../helpers/model-dirs.js';
-import { FEATURE_SCHEMA_VERSION, type Night } from '../helpers/sleep-data.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
@@ -78,20 +76,6 @@ class NightReadGate implements KyselyPlugin {
   }
 }
 
-/** Accepts an upload of the night's epochs in [from, to) (no worker: the job stays queued). */
-async function accept(rec: Recording, night: Night, from: number, to: number): Promise<string> {
-  const epochs = night.indices.slice(from, to).map((index, k) => ({ epoch_index: index, features: night.features[from + k]! }));
-  const res = await request(api.baseUrl, 'POST', INGEST_PATH, { recording_id: rec.id, feature_schema_version: FEATURE_SCHEMA_VERSION, epochs });
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return res.body.job_id as string;
-}
-
-/** Completes whatever waits for the night's scoring, as the night queue's worker would. */
-async function scoreWaiting(recordingId: string): Promise<void> {
-  const job = { data: { recordingId, generation: 0 } } as Parameters<typeof processNightScoring>[2];
-  await processNightScoring(ctx, ctx.logger, job, undefined);
-}
-
 /** Polls until `done()` or until a backend of the test database waits for a lock. */
 async function untilDoneOrLockWait(done: () => boolean): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -102,22 +86,6 @@ async function untilDoneOrLockWait(done: () => boolean): Promise<void> {
   throw new Error('the upload neither finished nor waited for a lock');
 }
 
-/** The whole-night model's scores of the given epochs of the night, as one night. */
-function scoresOf(night: Night, count: number) {
-  const model = ctx.registry.resolve(WHOLE_NIGHT);
-  const scores = scoreNight(model.night, night.indices.slice(0, count), Float32Array.from(night.features.slice(0, count).flat()), count);
-  const k = model.labels.length;
-  return night.indices.slice(0, count).map((_, i) => ({ stage: model.labels[scores.classes[i]!]!, probabilities: Array.from(scores.probabilities.subarray(i * k, (i + 1) * k)) }));
-}
-
-async function storedPredictions(rec: Recording) {
-  const res = await request(api.baseUrl, 'GET', `/v1/recordings/${rec.id}/predictions?model_version=${WHOLE_NIGHT}`);
-  expect(res.status).toBe(200);
-  const items = res.body.items as Array<{ epoch_index: number; stage: string; probabilities: number[] }>;
-  // real[] comes back as its shortest decimal; rounding it to float32 gives the stored value.
-  return items.map((i) => ({ epoch_index: i.epoch_index, stage: i.stage, probabilities: i.probabilities.map(Math.fround) }));
-}
-
 /**
  * A recording whose first `stored` epochs are stored and scored, and an accepted upload of the rest.
  * Scoring the first part alone gives other predictions for it than scoring the whole night.
@@ -125,10 +93,10 @@ async function storedPredictions(rec: Recording) {
 async function nightWithPendingUpload(seed: number, stored: number, total: number) {
   const night = syntheticNight(seed, total);
   const rec = await createRecording(api.baseUrl);
-  const first = await accept(rec, night, 0, stored);
+  const first = await acceptEpochs(api.baseUrl, rec, night, 0, stored);
   expect(await processIngest(ctx, first, ctx.logger)).toMatchObject({ inserted: stored, predicted: stored, model_version: WHOLE_NIGHT });
-  const second = await accept(rec, night, stored, total);
-  expect(scoresOf(night, stored)).not.toEqual(scoresOf(night, total).slice(0, stored));
+  const second = await acceptEpochs(api.baseUrl, rec, night, stored, total);
+  expect(wholeNightScores(ctx, WHOLE_NIGHT, night, stored)).not.toEqual(wholeNightScores(ctx, WHOLE_NIGHT, night, total).slice(0, stored));
   return { night, rec, jobs: [first, second] };
 }
 
@@ -146,22 +114,14 @@ async function raceUploadWith(rec: Recording, upload: string, scoring: (gated: A
     stored = processIngest(ctx, upload, ctx.logger).catch((err: unknown) => err).finally(() => (settled = true));
     await untilDoneOrLockWait(() => settled);
     // The upload went through: its night scoring may too.
-    if (settled) await scoreWaiting(rec.id);
+    if (settled) await scoreWaitingNight(ctx, rec.id);
   } finally {
     gate.release();
   }
   const outcome = await scored;
   expect(await stored).not.toBeInstanceOf(Error);
-  await scoreWaiting(rec.id);
+  await scoreWaitingNight(ctx, rec.id);
   return outcome;
-}
-
-/** Both uploads completed, every stored epoch carries the whole night's prediction, and the summary agrees. */
-async function expectWholeNightScored(rec: Recording, night: Night, jobs: readonly string[]): Promise<void> {
-  const states = await db.selectFrom('jobs').select(['id', 'state']).where('id', 'in', [...jobs]).execute();
-  expect(states.map((j) => j.state)).toEqual(jobs.map(() => 'completed'));
-  const expected = scoresOf(night, night.indices.length).map((s, i) => ({ epoch_index: night.indices[i]!, ...s }));
-  expect(await storedPredictions(rec)).toEqual(expected);
 }
 
 describe('a scoring of a stored night with the whole-night model while an upload of it is stored and scored', () => {
@@ -175,7 +135,7 @@ describe('a scoring of a stored night with the whole-night model while an upload
     const outcome = await raceUploadWith(rec, jobs[1]!, (gated) => processRescoreChunk(gated, jobId, chunk.id, ctx.logger));
     expect(outcome).toMatchObject({ state: 'completed' });
     expect((await db.selectFrom('jobs').select('state').where('id', '=', jobId).executeTakeFirstOrThrow()).state).toBe('completed');
-    await expectWholeNightScored(rec, night, jobs);
+    await expectWholeNightScored(ctx, db, api.baseUrl, WHOLE_NIGHT, rec, night, jobs);
   });
 
   it('predict job of a stored recording: the predictions of the whole stored night win', async () => {
@@ -186,6 +146,6 @@ describe('a scoring of a stored night with the whole-night model while an upload
     const jobId = res.body.job_id as string;
     const outcome = await raceUploadWith(rec, jobs[1]!, (gated) => processPredict(gated, jobId));
     expect(outcome).toMatchObject({ model_version: WHOLE_NIGHT });
-    await expectWholeNightScored(rec, night, jobs);
+    await expectWholeNightScored(ctx, db, api.baseUrl, WHOLE_NIGHT, rec, night, jobs);
   });
 });
