@@ -15,6 +15,7 @@ import * as createWebhooks from './2026_11_30_0203_create_webhooks.js';
 import * as addJobsUnfinishedTypeIndex from './2026_11_30_0301_add_jobs_unfinished_type_index.js';
 import * as storePayloadFeaturesUncompressed from './2026_11_30_0401_store_payload_features_uncompressed.js';
 import * as checkRecordingPerStatement from './2026_12_01_0001_check_recording_per_statement.js';
+import * as addWebhookAttemptsAtIndex from './2026_12_01_0002_add_webhook_attempts_at_index.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -34,4 +35,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0301_add_jobs_unfinished_type_index': addJobsUnfinishedTypeIndex,
   '2026_11_30_0401_store_payload_features_uncompressed': storePayloadFeaturesUncompressed,
   '2026_12_01_0001_check_recording_per_statement': checkRecordingPerStatement,
+  '2026_12_01_0002_add_webhook_attempts_at_index': addWebhookAttemptsAtIndex,
 };

@@ -84,9 +84,21 @@ export async function findEvent(db: Db, id: string) {
   return db.selectFrom('webhook_events').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Outbox and attempt rows past the retry window are history: the sweeper deletes them. */
+/**
+ * The deletes of outbox and attempt rows past the retry window (history), each read through an
+ * index: an event is created before it is dispatched, so `created_at` bounds the same rows.
+ */
+export function webhookHistoryDeletes(db: Db, seconds: number) {
+  const cutoff = sql<Date>`now() - make_interval(secs => ${seconds})`;
+  return [
+    db.deleteFrom('webhook_events').where('created_at', '<', cutoff).where('dispatched_at', '<', cutoff),
+    db.deleteFrom('webhook_attempts').where('at', '<', cutoff),
+  ] as const;
+}
+
+/** Deletes webhook history (webhookHistoryDeletes); the dispatcher runs it once a minute. */
 export async function deleteWebhookHistoryBefore(db: Db, seconds: number): Promise<number> {
-  const events = await db.deleteFrom('webhook_events').where('dispatched_at', '<', sql<Date>`now() - make_interval(secs => ${seconds})`).executeTakeFirst();
-  const attempts = await db.deleteFrom('webhook_attempts').where('at', '<', sql<Date>`now() - make_interval(secs => ${seconds})`).executeTakeFirst();
-  return Number(events.numDeletedRows) + Number(attempts.numDeletedRows);
+  let deleted = 0;
+  for (const query of webhookHistoryDeletes(db, seconds)) deleted += Number((await query.executeTakeFirst()).numDeletedRows);
+  return deleted;
 }
