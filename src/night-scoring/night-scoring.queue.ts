@@ -11,7 +11,10 @@ export async function enqueueNightScoring(queues: Queues, recordingId: string, g
   // The recording's shard, where its ingest jobs are too. Uploads of one night that share a
   // debounced scoring share its job too: the scoring joins the trace of the upload that queued it first.
   const queue = shardFor(queues, recordingId).night;
-  await publishSpan('night', { 'noctis.recording_id': recordingId, 'noctis.generation': generation }, (traced) =>
-    queue.add('night', { recordingId, generation, ...traced }, { jobId: nightJobId(recordingId, generation), delay: delayMs }),
+  await publishSpan(
+    'night',
+    { 'noctis.recording_id': recordingId, 'noctis.generation': generation },
+    (traced) => queue.add('night', { recordingId, generation, ...traced }, { jobId: nightJobId(recordingId, generation), delay: delayMs }),
+    queue.name,
   );
 }

@@ -144,7 +144,7 @@ export async function enqueue(queues: Queues, kind: JobQueueKind, jobId: string,
   // jobId doubles as BullMQ's id: adding an id that is still queued is a no-op, which makes the
   // sweeper's re-enqueue safe.
   const queue = jobQueue(queues, kind, recordingId);
-  await publishSpan(kind, { 'noctis.job_id': jobId }, (traced) => queue.add(kind, { jobId, ...traced }, { jobId }));
+  await publishSpan(kind, { 'noctis.job_id': jobId }, (traced) => queue.add(kind, { jobId, ...traced }, { jobId }), queue.name);
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

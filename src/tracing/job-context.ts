@@ -30,9 +30,11 @@ export function jobParentContext(data: unknown): Context {
 }
 
 /**
- * The producer side: a `<queue> publish` span around the add, whose context the job carries, so
+ * The producer side: a `<kind> publish` span around the add, whose context the job carries, so
  * the worker's processing span becomes its child. `add` receives the data to merge into the job.
+ * `queue` is the name of the queue the job goes to (a shard's, `ingest-1`, under QUEUE_SHARDS), as
+ * on the consumer's span; it defaults to `kind`, the name of an unsharded queue.
  */
-export function publishSpan<T>(queue: string, attributes: Record<string, string | number>, add: (traced: Traced) => Promise<T>): Promise<T> {
-  return inSpan(`${queue} publish`, { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, ...attributes }, () => add(traceData()), SpanKind.PRODUCER);
+export function publishSpan<T>(kind: string, attributes: Record<string, string | number>, add: (traced: Traced) => Promise<T>, queue: string = kind): Promise<T> {
+  return inSpan(`${kind} publish`, { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, ...attributes }, () => add(traceData()), SpanKind.PRODUCER);
 }

@@ -3,15 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecording, INGEST_PATH } from '../helpers/fixtures.js';
 import { request, waitForJob } from '../helpers/http.js';
 import { spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
-import { freePort, spawnEntry, waitUntil, type ChildHandle } from '../helpers/processes.js';
+import { freePort, waitUntil } from '../helpers/processes.js';
 import { FEATURE_SCHEMA_VERSION } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
+import { CONSUMER, PRODUCER, SERVER, startPair, tracingEnv } from '../helpers/traced-pair.js';
 import { FLUSH_LIMIT_MS } from '../../src/tracing/tracing.bootstrap.js';
-
-const up = (url: string) => async () => (await request(url, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200;
-const SERVER = 2;
-const PRODUCER = 4;
-const CONSUMER = 5;
 
 // Distinctive feature values: none of their digits may turn up in any exported attribute.
 const MARK = '918273';
@@ -22,17 +18,6 @@ const logLines = (out: string) =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-/** Starts the compiled API and worker entries with `extra` environment; both log at info. */
-async function startPair(env: TestEnv, extra: (role: string) => Record<string, string>): Promise<{ web: ChildHandle; worker: ChildHandle; apiUrl: string }> {
-  const apiPort = await freePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const web = spawnEntry('src/entry/web.ts', env.env({ PORT: String(apiPort), LOG_LEVEL: 'info', ...extra('api') }));
-  const worker = spawnEntry('workers/main.ts', env.env({ LOG_LEVEL: 'info', ...extra('worker') }));
-  await waitUntil('the API', up(apiUrl), 90_000, 200);
-  await waitUntil('the worker', () => worker.output().includes('"listening"') || worker.output().includes('tracing'), 90_000, 200);
-  return { web, worker, apiUrl };
-}
 
 describe('tracing on: one upload is one trace from the request to the worker rows', () => {
   let env: TestEnv;
@@ -46,10 +31,7 @@ describe('tracing on: one upload is one trace from the request to the worker row
     const metricsPort = await freePort();
     workerMetrics = `http://127.0.0.1:${metricsPort}`;
     pair = await startPair(env, (role) => ({
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_SERVICE_NAME: `noctis-${role}`,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
+      ...tracingEnv(receiver, role),
       // The worker exposes OpenMetrics with exemplars (opt-in) on its probe port.
       ...(role === 'worker' ? { METRICS_PORT: String(metricsPort), METRICS_EXEMPLARS: 'true', NIGHT_SCORING_DEBOUNCE_MS: '50' } : {}),
     }));
