@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { request } from './http.js';
 import type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
 import { freePort, spawnEntry, waitUntil, type ChildHandle } from './processes.js';
@@ -43,4 +44,19 @@ export function ancestorNames(spans: readonly ReceivedSpan[], span: ReceivedSpan
   const out: string[] = [];
   for (let p = byId.get(span.parentSpanId); p; p = byId.get(p.parentSpanId)) out.push(p.name);
   return out;
+}
+
+/**
+ * The worker's part of one upload's trace (`spans`): a score span of `epochs` epochs by `model`, and
+ * more than three worker pg spans, an INSERT among them, all under its `ingest process` span.
+ */
+export function expectScoredAndStoredInTrace(spans: readonly ReceivedSpan[], epochs: number, model: string): void {
+  const scores = spans.filter((s) => s.name === 'score');
+  expect(scores).toHaveLength(1);
+  expect(scores[0]!.attributes).toMatchObject({ 'noctis.epochs': epochs, 'noctis.model_version': model });
+  expect(ancestorNames(spans, scores[0]!)).toContain('ingest process');
+  const workerPg = spans.filter((s) => s.service === 'noctis-worker' && s.scope.includes('pg'));
+  expect(workerPg.length).toBeGreaterThan(3);
+  for (const s of workerPg) expect(ancestorNames(spans, s)).toContain('ingest process');
+  expect(workerPg.some((s) => /INSERT/i.test(String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name)))).toBe(true);
 }

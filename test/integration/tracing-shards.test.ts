@@ -6,7 +6,7 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../help
 import { waitUntil } from '../helpers/processes.js';
 import { FEATURE_SCHEMA_VERSION } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
-import { ancestorNames, CONSUMER, PRODUCER, SERVER, startPair, tracingEnv, type ProcessPair } from '../helpers/traced-pair.js';
+import { ancestorNames, CONSUMER, expectScoredAndStoredInTrace, PRODUCER, SERVER, startPair, tracingEnv, type ProcessPair } from '../helpers/traced-pair.js';
 import { shardIndex, shardQueueName } from '../../src/queues/shards.js';
 
 // The same chain as tracing.test.ts, with the ingest and night-scoring queues sharded: the trace
@@ -108,13 +108,7 @@ describe(`tracing on with QUEUE_SHARDS=${SHARDS}: each upload is one trace on it
       expect(processing.parentSpanId, context).toBe(publish.spanId);
       expect(processing.attributes, context).toMatchObject({ 'noctis.job_id': u.jobId, 'noctis.job.outcome': 'completed', 'messaging.destination.name': queue, 'messaging.message.id': u.jobId });
 
-      const score = one('score');
-      expect(score.attributes).toMatchObject({ 'noctis.epochs': epochs.length, 'noctis.model_version': 'wnr-v3' });
-      expect(ancestors(score)).toContain('ingest process');
-      const workerPg = spans.filter((s) => s.service === 'noctis-worker' && s.scope.includes('pg'));
-      expect(workerPg.length).toBeGreaterThan(3);
-      for (const s of workerPg) expect(ancestors(s)).toContain('ingest process');
-      expect(workerPg.some((s) => /INSERT/i.test(String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name)))).toBe(true);
+      expectScoredAndStoredInTrace(spans, epochs.length, 'wnr-v3');
     }
 
     // No trace leaks into another: each upload's consumer span sits in its own trace only.

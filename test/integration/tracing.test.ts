@@ -6,7 +6,7 @@ import { spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } fro
 import { freePort, waitUntil } from '../helpers/processes.js';
 import { FEATURE_SCHEMA_VERSION } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
-import { CONSUMER, PRODUCER, SERVER, startPair, tracingEnv } from '../helpers/traced-pair.js';
+import { CONSUMER, expectScoredAndStoredInTrace, PRODUCER, SERVER, startPair, tracingEnv } from '../helpers/traced-pair.js';
 import { FLUSH_LIMIT_MS } from '../../src/tracing/tracing.bootstrap.js';
 
 // Distinctive feature values: none of their digits may turn up in any exported attribute.
@@ -83,13 +83,7 @@ describe('tracing on: one upload is one trace from the request to the worker row
     expect(processing.kind).toBe(CONSUMER);
     expect(processing.parentSpanId).toBe(publish.spanId);
     expect(processing.attributes).toMatchObject({ 'noctis.job_id': jobId, 'noctis.job.outcome': 'completed', 'messaging.destination.name': 'ingest' });
-    const score = named('score')!;
-    expect(score.attributes).toMatchObject({ 'noctis.epochs': epochs.length, 'noctis.model_version': 'wnr-v3' });
-    expect(ancestors(score)).toContain('ingest process');
-    const workerPg = spans.filter((s) => s.service === 'noctis-worker' && s.scope.includes('pg'));
-    expect(workerPg.length).toBeGreaterThan(3);
-    for (const s of workerPg) expect(ancestors(s)).toContain('ingest process');
-    expect(workerPg.some((s) => /INSERT/i.test(String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name)))).toBe(true);
+    expectScoredAndStoredInTrace(spans, epochs.length, 'wnr-v3');
 
     // What is left out: probes and scrapes, Express middleware and routers, and database or Redis
     // calls outside a trace (a worker's polling, the sweeper).
