@@ -46,18 +46,28 @@ export async function processIngest(ctx: AppContext, jobId: string, log: Logger)
   if (!stored) throw new UnrecoverableError(`job ${jobId} has no stored payload or recording`);
   const { payload, recording } = stored;
 
-  return storeBatch(ctx, jobId, log, model, recording, Int32Array.from(payload.epoch_indices), float32FromLE(payload.features), payload.n_features);
+  const batch = { recording, indices: Int32Array.from(payload.epoch_indices), features: float32FromLE(payload.features), nFeatures: payload.n_features };
+  return storeBatch(ctx, jobId, log, model, batch);
+}
+
+/** One job's accepted epochs, decoded, and the recording they belong to. */
+interface Batch {
+  readonly recording: RecordingRow;
+  readonly indices: Int32Array;
+  readonly features: Float32Array;
+  readonly nFeatures: number;
 }
 
 const SWITCHED = Symbol('active model switched');
+const AWAITS_SCORING = Symbol('stored by another run, awaits its night scoring');
 
 /** Stores the batch with `model`, the active one when read; starts over if it was switched meanwhile. */
-async function storeBatch(ctx: AppContext, jobId: string, log: Logger, model: LoadedModel | null, recording: RecordingRow, indices: Int32Array, features: Float32Array, nFeatures: number): Promise<IngestResult | null> {
+async function storeBatch(ctx: AppContext, jobId: string, log: Logger, model: LoadedModel | null, batch: Batch): Promise<IngestResult | null> {
+  const { recording, indices, features, nFeatures } = batch;
   const usable = model && isCompatible(model, recording.feature_schema_version, nFeatures) ? model : null;
-  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, recording, indices, features, nFeatures);
+  if (usable?.wholeNight) return storeForNightScoring(ctx, jobId, usable, batch);
   if (!usable) log.warn({ model_version: model?.version ?? null }, 'no compatible active model; storing epochs without predictions');
   const scores = usable ? scoreEpochsTraced(usable, indices, features, indices.length) : null;
-  if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
 
   let finished: FinishedJob | undefined;
   const result = await ctx.db.transaction().execute(async (trx) => {
@@ -65,6 +75,8 @@ async function storeBatch(ctx: AppContext, jobId: string, log: Logger, model: Lo
     // Its row went with its recording (an erase) since the start: a no-op no retry can change.
     if (!locked) throw new UnrecoverableError(`job ${jobId} does not exist`);
     if (locked.state !== 'active' && locked.state !== 'queued') return locked.result as IngestResult;
+    // Lock order: job row, then night (a night scoring locks only jobs that await it, after the night).
+    if (locked.awaits_scoring) return AWAITS_SCORING;
     // The night's lock: a whole-night upload's "nothing stored yet" must not miss this uncommitted write.
     await lockNight(trx, recording.id);
     // A whole-night model activated since `model` was read may have scored the night without this batch.
@@ -86,8 +98,10 @@ async function storeBatch(ctx: AppContext, jobId: string, log: Logger, model: Lo
     finished = await finishJob(trx, jobId, 'completed', { result: outcome, progress: { done: indices.length, total: indices.length } }, also);
     return outcome;
   });
-  if (result === SWITCHED) return storeBatch(ctx, jobId, log, ctx.registry.active(), recording, indices, features, nFeatures);
+  if (result === SWITCHED) return storeBatch(ctx, jobId, log, ctx.registry.active(), batch);
+  if (result === AWAITS_SCORING) return null;
   // After the commit: a rolled-back finish never counts.
+  if (usable) ctx.metrics.scoringBatchSize.observe(indices.length);
   observeJobWait(ctx.metrics, finished);
   ctx.metrics.epochsIngested.inc(result.inserted);
   ctx.metrics.epochsDuplicate.inc(result.duplicates);
@@ -103,7 +117,8 @@ async function storeBatch(ctx: AppContext, jobId: string, log: Logger, model: Lo
  * until that scoring, which reads the job's epoch indices from it. Either way the night's lock is
  * held, so an upload never races a scoring of its night.
  */
-async function storeForNightScoring(ctx: AppContext, jobId: string, model: LoadedModel, recording: RecordingRow, indices: Int32Array, features: Float32Array, nFeatures: number): Promise<IngestResult | null> {
+async function storeForNightScoring(ctx: AppContext, jobId: string, model: LoadedModel, batch: Batch): Promise<IngestResult | null> {
+  const { recording, indices, features, nFeatures } = batch;
   const stored = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockJob(trx, jobId);
     if (!locked || locked.state !== 'active' || locked.awaits_scoring) return null;

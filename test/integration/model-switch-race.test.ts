@@ -55,15 +55,27 @@ function run(jobId: string): Promise<unknown> {
   return processIngest(ctx, jobId, ctx.logger).catch((err: unknown) => err);
 }
 
-/** A plain connection holding `statement`'s row lock in an open transaction until released. */
-async function holdLock(statement: string, id: string): Promise<() => Promise<void>> {
+/**
+ * A plain connection holding `statement`'s row lock in an open transaction until released; release
+ * runs `thenRun` (each with `id` as $1) in the same transaction before it commits.
+ */
+async function holdLock(statement: string, id: string): Promise<(...thenRun: string[]) => Promise<void>> {
   const client = new pg.Client({ connectionString: env.database.url });
   await client.connect();
-  await client.query('BEGIN');
-  await client.query(statement, [id]);
-  return async () => {
-    await client.query('COMMIT');
+  try {
+    await client.query('BEGIN');
+    await client.query(statement, [id]);
+  } catch (err) {
     await client.end();
+    throw err;
+  }
+  return async (...thenRun) => {
+    try {
+      for (const text of thenRun) await client.query(text, [id]);
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
   };
 }
 
@@ -143,5 +155,26 @@ describe('switching from a per-epoch to a whole-night model while a night is bei
     expect(await one).not.toBeInstanceOf(Error);
     await scoreWaitingNight(ctx, rec.id);
     await expectStoredAndScored(rec, night, [first, second]);
+  });
+
+  it('leaves a job that another run of it stored under the whole-night model to that night scoring (no per-epoch write, no lock-order inversion)', async () => {
+    const night = syntheticNight(43, 100);
+    const rec = await createRecording(api.baseUrl);
+    const job = await acceptEpochs(api.baseUrl, rec, night, 0, 100);
+    await activate(PER_EPOCH);
+    // This run starts, then waits for its job row; meanwhile another run of the same job (a redelivery)
+    // commits it as stored and awaiting its night scoring, as storeForNightScoring does.
+    const release = await holdLock('SELECT 1 FROM jobs WHERE id = $1 FOR KEY SHARE', job);
+    let result: Promise<unknown>;
+    try {
+      result = run(job);
+      await waitForLockWaiters(db, 1, '%for update%');
+    } finally {
+      await release('UPDATE jobs SET awaits_scoring = true WHERE id = $1');
+    }
+    expect(await result!).toBeNull();
+    expect(await db.selectFrom('jobs').select(['state', 'awaits_scoring']).where('id', '=', job).executeTakeFirstOrThrow()).toEqual({ state: 'active', awaits_scoring: true });
+    const written = await sql<{ n: number }>`SELECT (SELECT count(*) FROM epochs WHERE recording_id = ${rec.id}::uuid) + (SELECT count(*) FROM predictions WHERE recording_id = ${rec.id}::uuid) AS n`.execute(db);
+    expect(Number(written.rows[0]!.n)).toBe(0);
   });
 });
