@@ -85,6 +85,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
         log.warn({ err }, appError.message);
         res.setHeader('Retry-After', String(OVERLOADED_RETRY_AFTER_SECONDS));
       } else if (appError.statusCode >= 500) log.error({ err }, appError.message);
+      // Logged: a foreign-key failure that is not a concurrent delete would be a bug, and this is its only trace.
+      else if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) log.warn({ err }, appError.message);
       res.status(appError.statusCode).json(appError.toJSON());
       return;
     }

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { App } from '../../src/app.js';
 import type { Database } from '../../src/db/database.js';
 import { INGEST_PATH, createDevice, createRecording, expectError, openDb, rowCounts } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
 import { waitForLockWaiters } from '../helpers/lock-waits.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
-import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
+import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 
 // A row a request refers to is deleted (an erase's last statement) after the route has found it and
 // before its own write commits. The write then fails with foreign_key_violation; the client must hear
@@ -15,14 +17,17 @@ import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../h
 // connection holds the DELETE open until the request's insert is seen waiting for it.
 
 let testEnv: TestEnv;
-let web: RunningApp;
+let web: App;
 let base: string;
 let db: Kysely<Database>;
+const logs: string[] = [];
 
 beforeAll(async () => {
   testEnv = await createTestEnv();
-  web = await startTestApp(testEnv, { roles: { web: true, worker: false } });
-  base = web.baseUrl;
+  // The API alone, with its log lines readable.
+  web = App.create({ config: testEnv.config(), roles: { web: true, worker: false }, logger: pino({ level: 'warn' }, { write: (line: string) => logs.push(line) }) });
+  await web.start();
+  base = `http://127.0.0.1:${web.port}`;
   db = openDb(testEnv);
 });
 afterAll(async () => {
@@ -66,5 +71,9 @@ describe('a row deleted while a request writes against it', () => {
     expect(expectError(res, 404, 'not_found')).toEqual({ reason: 'deleted_concurrently' });
     const left = await db.selectFrom('recordings').select('id').where('device_id', '=', device.id).execute();
     expect(left).toEqual([]);
+    // Logged, with the constraint: should it ever come from a bug rather than a delete.
+    const warned = logs.map((l) => JSON.parse(l)).filter((l) => l.err?.code === '23503');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, err: { constraint: 'recordings_device_id_fkey' } });
   });
 });
