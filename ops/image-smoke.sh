@@ -16,7 +16,11 @@ API=http://127.0.0.1:$API_PORT
 export PGHOST PGUSER
 
 step() { echo "== $*"; }
-fail() { echo "image smoke FAILED: $*" >&2; exit 1; }
+fail() {
+  echo "image smoke FAILED: $*" >&2
+  for name in noctis-smoke-api noctis-smoke-worker; do "${C[@]}" logs "$name" 2>&1 | tail -20 | sed "s/^/$name: /" >&2 || true; done
+  exit 1
+}
 pick() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 cleanup() {
   "${C[@]}" rm -f noctis-smoke-api noctis-smoke-worker >/dev/null 2>&1 || true
@@ -29,7 +33,7 @@ trap cleanup EXIT
 cleanup
 psql -qc "CREATE DATABASE $DB" >/dev/null
 POSTGRES_USER=$PGUSER POSTGRES_DB=$DB NOCTIS_DB_USER=$ROLE NOCTIS_DB_PASSWORD=$PASS bash ops/db/init/100_noctis_role.sh >/dev/null
-ENV=(-e "DATABASE_URL=postgres://$ROLE:$PASS@127.0.0.1:5432/$DB" -e REDIS_URL=redis://127.0.0.1:6379/0 -e QUEUE_PREFIX=$PREFIX
+ENV=(-e "DATABASE_URL=postgres://$ROLE:$PASS@$PGHOST:${PGPORT:-5432}/$DB" -e REDIS_URL=redis://127.0.0.1:6379/0 -e QUEUE_PREFIX=$PREFIX
   -e MODELS_DIR=/app/models -e LOG_LEVEL=warn -e METRICS_TOKEN=image-smoke-metrics-token)
 RUN=("${C[@]}" run --network host "${ENV[@]}")
 
@@ -51,7 +55,7 @@ REC=$(curl -sf -X POST "$API/v1/recordings" -H "$AUTH" -H 'content-type: applica
 JOB=$(curl -sf -X POST "$API/v1/epochs:ingest" -H "$AUTH" -H 'content-type: application/json' \
   -d "{\"recording_id\":\"$REC\",\"feature_schema_version\":\"sleep-accel-v1\",\"epochs\":[{\"epoch_index\":0,\"features\":[38.6,0.52,-0.26,0.0,0.0]},{\"epoch_index\":1,\"features\":[31.6,0.51,-0.26,0.008,0.002]}]}" | pick '["job_id"]')
 for _ in $(seq 1 30); do
-  STATE=$(curl -sf -H "$AUTH" "$API/v1/jobs/$JOB" | pick '["state"]')
+  STATE=$(curl -sf -H "$AUTH" "$API/v1/jobs/$JOB" | pick '["state"]') || fail "GET /v1/jobs/$JOB"
   [[ "$STATE" == completed || "$STATE" == failed ]] && break; sleep 1
 done
 [[ "$STATE" == completed ]] || fail "job $JOB is $STATE"

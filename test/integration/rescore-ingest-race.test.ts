@@ -109,7 +109,9 @@ async function raceUploadWith(rec: Recording, upload: string, scoring: (gated: A
   const scored = scoring({ ...ctx, db: ctx.db.withPlugin(gate) }).catch((err: unknown) => err);
   let stored: Promise<unknown> | undefined;
   try {
-    await gate.reached;
+    // A scoring that fails before its night read ends the wait with its error.
+    const early = await Promise.race([gate.reached.then(() => null), scored.then((outcome) => ({ outcome }))]);
+    expect(early, 'the scoring ended before reading the night').toBeNull();
     let settled = false;
     stored = processIngest(ctx, upload, ctx.logger).catch((err: unknown) => err).finally(() => (settled = true));
     await untilDoneOrLockWait(() => settled);
