@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { pino } from 'pino';
@@ -70,14 +71,18 @@ afterAll(async () => {
   await testEnv?.dispose();
 });
 
+/** Waits until `queue` holds no job that is still to run: a duplicate, had there been one, has run. */
+async function drained(queue: Queue): Promise<void> {
+  await waitUntil(`${queue.name} to drain`, async () => Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')).every((n) => n === 0), 60_000, 50);
+}
+
 /** Every event of `ids` reached every endpoint exactly once (one request, one attempt row). */
 async function expectDeliveredOnce(ids: readonly string[]): Promise<void> {
   const wanted = new Set(ids);
   const mine = () => receiver.received.filter((r) => wanted.has(String(JSON.parse(r.body).id)));
   const expected = ids.length * endpoints.length;
   await waitUntil(`${expected} deliveries`, () => mine().length >= expected, 60_000);
-  // Time for a duplicate to arrive, if there were one.
-  await new Promise((r) => setTimeout(r, 500));
+  await drained(apps[0]!.app.ctx.queues.webhook);
   const deliveries = mine().map((r) => String(r.headers['noctis-delivery']));
   expect(deliveries.length).toBe(expected);
   expect(new Set(deliveries).size).toBe(expected);
@@ -200,7 +205,7 @@ describe('periodic passes run side by side in two worker processes', () => {
         const done = await db.selectFrom('jobs').select('id').where('id', 'in', lost).where('state', '=', 'completed').execute();
         return done.length === lost.length;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await drained(predict);
 
       const rows = await db.selectFrom('jobs').select(['id', 'state', 'attempts']).where('id', 'in', [...lost, ...failed]).execute();
       for (const r of rows) expect(r, r.id).toMatchObject(lost.includes(r.id) ? { state: 'completed', attempts: 1 } : { state: 'failed' });
