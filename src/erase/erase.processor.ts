@@ -55,7 +55,8 @@ export async function processErase(ctx: AppContext, jobId: string, log: Logger):
     else await trx.deleteFrom('recordings').where('id', '=', erasure.subject_id).execute();
     await trx.deleteFrom('erasures').where('job_id', '=', jobId).execute();
     const row = await finishJob(trx, jobId, 'completed', { result, progress: { done: recordings, total: recordings } });
-    await recordAudit(trx, { action: 'erase.completed', actor: WORKER_ACTOR, targetTenant: erasure.tenant, targetId: jobId, details: { subject: erasure.subject_kind, recordings } });
+    // Another run of this job (a redelivery) completed it first: it has its audit record already.
+    if (row) await recordAudit(trx, { action: 'erase.completed', actor: WORKER_ACTOR, targetTenant: erasure.tenant, targetId: jobId, details: { subject: erasure.subject_kind, recordings } });
     return row;
   });
   observeJobWait(ctx.metrics, finished);
