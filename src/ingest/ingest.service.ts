@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { IngestAccepted } from './ingest.schemas.js';
 import { enqueueOrLeaveToSweeper } from '../jobs/enqueue-or-sweep.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgCode } from '../db/pg-errors.js';
-import { notFound } from '../errors/app-error.js';
+import { recordingNotFound } from '../recordings/recordings.service.js';
 
 export type Accepted = z.infer<typeof IngestAccepted>;
 
@@ -55,7 +55,7 @@ async function acceptNow(ctx: AppContext, jobId: string, recording: RecordingRow
     .execute()
     .catch((err: unknown) => {
       // Deleted (an erase's last step) after the route found it: the statement stored nothing.
-      if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw notFound('recording_not_found', `recording ${recording.id} does not exist`, { recording_id: recording.id });
+      if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw recordingNotFound(recording.id);
       throw err;
     });
   // The epochs are durable already; without Redis the sweeper enqueues this job once it is back.

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
-import { notFound } from '../errors/app-error.js';
 import { parseUuid } from '../http/params.js';
 import { toRecordingWithNight } from '../recordings/recordings-list.routes.js';
 import { recordingNightInfo } from './recording-night-info.js';
@@ -8,7 +7,7 @@ import { requireRecordingNotErasing } from '../erase/erase.guard.js';
 import { closeRecording, modelsOfSchema } from './recording-close.js';
 import { RecordingWithNight } from '../recordings/recordings.schemas.js';
 import { reply } from '../http/reply.js';
-import { requireRecording } from '../recordings/recordings.service.js';
+import { recordingNotFound, requireRecording } from '../recordings/recordings.service.js';
 
 export function closeRouter(ctx: AppContext): Router {
   const router = Router();
@@ -20,7 +19,7 @@ export function closeRouter(ctx: AppContext): Router {
     // Another tenant's recording answers 404 before anything else, as for ids that do not exist.
     await requireRecordingNotErasing(ctx, await requireRecording(ctx, id, req.auth.tenant));
     const outcome = await closeRecording(ctx.db, modelsOfSchema(ctx.registry), id, { tenant: req.auth.tenant });
-    if (!outcome) throw notFound('recording_not_found', `recording ${id} does not exist`, { recording_id: id });
+    if (!outcome) throw recordingNotFound(id);
     const night = (await recordingNightInfo(ctx.db, [outcome.recording])).get(id)!;
     reply(res, RecordingWithNight, toRecordingWithNight(outcome.recording, night));
   });
