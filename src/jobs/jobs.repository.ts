@@ -122,24 +122,32 @@ export async function setProgress(db: Db, id: string, progress: unknown): Promis
 }
 
 /** Unfinished jobs untouched for `staleSeconds`: candidates for re-enqueueing after a lost Redis. */
-export async function findStaleUnfinished(
+/**
+ * Claims up to `limit` unfinished jobs nobody touched for `staleSeconds`: marks them touched in the
+ * same statement, so sweepers of several workers never pick the same job, and skips rows another
+ * transaction holds (a job being worked on is not stale).
+ */
+export async function claimStaleUnfinished(
   db: Db,
   staleSeconds: number,
   limit: number,
 ): Promise<Array<Pick<JobRow, 'id' | 'type' | 'recording_id' | 'awaits_scoring'>>> {
   return db
-    .selectFrom('jobs')
-    .select(['id', 'type', 'recording_id', 'awaits_scoring'])
-    .where('state', 'in', ['queued', 'active'])
-    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)
-    .orderBy('updated_at')
-    .limit(limit)
+    .updateTable('jobs')
+    .set({ updated_at: sql`now()` })
+    .where('id', 'in', (qb) =>
+      qb
+        .selectFrom('jobs')
+        .select('id')
+        .where('state', 'in', ['queued', 'active'])
+        .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)
+        .orderBy('updated_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(['id', 'type', 'recording_id', 'awaits_scoring'])
     .execute();
-}
-
-export async function touchJobs(db: Db, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.updateTable('jobs').set({ updated_at: sql`now()` }).where('id', 'in', ids).execute();
 }
 
 /** Retention: finished jobs older than `hours` are deleted. */

@@ -4,7 +4,7 @@ import { enqueueNightScoring } from '../night-scoring/night-scoring.queue.js';
 import { currentGeneration } from '../night-scoring/night-scoring.repository.js';
 import { observeJobWait } from '../metrics/job-wait.js';
 import { enqueue, jobQueue, type QueueName } from '../queues/queues.js';
-import { deleteFinishedBefore, findStaleUnfinished, finishJob, touchJobs } from './jobs.repository.js';
+import { claimStaleUnfinished, deleteFinishedBefore, finishJob } from './jobs.repository.js';
 import { PeriodicTask } from './periodic-task.js';
 
 /** Queues whose entries stand for a row of `jobs` (a night scoring stands for a recording). */
@@ -38,15 +38,14 @@ export class Sweeper {
 
   private async sweep(): Promise<void> {
     const { db, queues, config, logger } = this.ctx;
-    const stale = await findStaleUnfinished(db, config.SWEEP_STALE_SECONDS, 500);
-    const touched: string[] = [];
+    // Claimed: another worker's sweeper running now gets other jobs, or none.
+    const stale = await claimStaleUnfinished(db, config.SWEEP_STALE_SECONDS, 500);
     const nights = new Set<string>();
     for (const job of stale) {
       // Stored, waiting for its night's scoring: it is the scoring request that Redis may have lost.
       if (job.awaits_scoring && job.recording_id !== null) {
         if (!nights.has(job.recording_id)) await enqueueNightScoring(queues, job.recording_id, await currentGeneration(db, job.recording_id), 0);
         nights.add(job.recording_id);
-        touched.push(job.id);
         continue;
       }
       if (!(JOB_QUEUES as readonly string[]).includes(job.type)) continue;
@@ -58,9 +57,7 @@ export class Sweeper {
       }
       if (!existing) logger.warn({ jobId: job.id, queue: name }, 're-enqueueing a job Redis no longer has');
       await enqueue(queues, name, job.id, job.recording_id);
-      touched.push(job.id);
     }
-    await touchJobs(db, touched);
     const deleted = await deleteFinishedBefore(db, config.JOB_RETENTION_HOURS);
     if (deleted > 0) logger.info({ deleted }, 'deleted finished jobs past retention');
     const expired = await deleteAuditBefore(db, config.AUDIT_RETENTION_DAYS);

@@ -39,7 +39,7 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const apps: RunningApp[] = [];
 let base: string;
 const endpoints: string[] = [];
-const warnings: Array<{ msg: string }> = [];
+const warnings: Array<{ msg: string; jobId?: string }> = [];
 let workers: Array<{ ctx: AppContext; sweeper: Sweeper; closer: IdleCloser; dispatcher: WebhookDispatcher }>;
 
 /** Runs `pass` in both worker apps at once. */
@@ -206,6 +206,9 @@ describe('periodic passes run side by side in two worker processes', () => {
         return done.length === lost.length;
       });
       await drained(predict);
+      // Each lost job was claimed by one sweeper only: one re-enqueue, one warning.
+      const reenqueued = warnings.filter((w) => w.msg === 're-enqueueing a job Redis no longer has').map((w) => w.jobId);
+      expect(reenqueued.filter((id) => id !== undefined && lost.includes(id)).sort()).toEqual([...lost].sort());
 
       const rows = await db.selectFrom('jobs').select(['id', 'state', 'attempts']).where('id', 'in', [...lost, ...failed]).execute();
       for (const r of rows) expect(r, r.id).toMatchObject(lost.includes(r.id) ? { state: 'completed', attempts: 1 } : { state: 'failed' });
@@ -218,4 +221,33 @@ describe('periodic passes run side by side in two worker processes', () => {
       expect((await predictWaits('failed')) - waits.failed).toBe(failed.length);
     }
   }, 180_000);
+
+  it('sweeper: a stale job whose row a transaction holds is left alone until it is released', async () => {
+    const device = (await request(base, 'POST', '/v1/devices', { external_id: 'sweep-held' })).body.id;
+    const recording = await newRecording(device);
+    await ingested(recording, 60, 7);
+    const id = randomUUID();
+    const params = { model_version: apps[0]!.app.ctx.registry.active()!.version, from_index: 0, to_index: null };
+    await db.insertInto('jobs').values({ ...newJobRow({ id, type: 'predict', recordingId: recording, params }), updated_at: sql<Date>`now() - interval '1 hour'` }).execute();
+    const predict = apps[0]!.app.ctx.queues.predict;
+    const updatedAt = async () => (await db.selectFrom('jobs').select('updated_at').where('id', '=', id).executeTakeFirstOrThrow()).updated_at.getTime();
+    const before = await updatedAt();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const tx = db.transaction().execute(async (trx) => {
+      await trx.selectFrom('jobs').select('id').where('id', '=', id).forUpdate().execute();
+      held();
+      await released;
+    });
+    await holding;
+    await workers[0]!.sweeper.sweepOnce();
+    expect(await predict.getJob(id)).toBeUndefined();
+    release();
+    await tx;
+    expect(await updatedAt()).toBe(before);
+    await workers[1]!.sweeper.sweepOnce();
+    expect((await waitForJob(base, id, 60_000)).state).toBe('completed');
+  }, 120_000);
 });
