@@ -23,6 +23,9 @@ const SPLIT = process.env['BENCH_SPLIT'] !== '0';
 // Profiling: BENCH_WORKER_NODE_OPTIONS="--import $PWD/bench/lib/cpu-profile.mjs" CPU_PROFILE_DIR=/tmp/prof
 const PROFILE = process.env['BENCH_WORKER_NODE_OPTIONS'];
 const workerExtra: Record<string, string> = PROFILE ? { NODE_OPTIONS: PROFILE, CPU_PROFILE_DIR: process.env['CPU_PROFILE_DIR'] ?? '.' } : {};
+// The same for the API process: BENCH_API_NODE_OPTIONS.
+const API_PROFILE = process.env['BENCH_API_NODE_OPTIONS'];
+const apiExtra: Record<string, string> = API_PROFILE ? { NODE_OPTIONS: API_PROFILE, CPU_PROFILE_DIR: process.env['CPU_PROFILE_DIR'] ?? '.' } : {};
 
 const report = new Reporter('end-to-end ingest');
 report.info(`${RUNS} run(s) per shape, each: ${CLIENTS} clients for ${SECONDS} s against API + ${WORKERS} worker process(es) × concurrency ${CONCURRENCY}, then COPY of the same rows`);
@@ -32,7 +35,7 @@ const runs = new Map<Shape, IngestRun[]>(shapes.map((shape) => [shape, []]));
 for (let r = 1; r <= RUNS; r++) {
   for (const shape of shapes) {
     report.info(`run ${r}/${RUNS}, ${shape}`);
-    const run = await runIngest({ seconds: SECONDS, clients: CLIENTS, workers: WORKERS, apiProcesses: 1, concurrency: CONCURRENCY, model: MODEL, workerExtra, copyBaseline: true, splitCores: shape !== 'co-located' }, (t) => report.info(t));
+    const run = await runIngest({ seconds: SECONDS, clients: CLIENTS, workers: WORKERS, apiProcesses: 1, concurrency: CONCURRENCY, model: MODEL, workerExtra, apiExtra, copyBaseline: true, splitCores: shape !== 'co-located' }, (t) => report.info(t));
     runs.get(shape)!.push(run);
     const c = run.copy!;
     report.info(`run ${r}, ${shape}: end-to-end ${Math.round(run.rate).toLocaleString('en-US')} epochs/s, COPY ${Math.round(c.rate).toLocaleString('en-US')} epochs/s, ratio ${(run.rate / c.rate).toFixed(2)}; load average ${run.loadBefore} before, ${run.loadAfter} after`);

@@ -21,6 +21,8 @@ export interface IngestRunOptions {
   readonly model?: string | undefined;
   /** Environment added to the worker processes (profiling). */
   readonly workerExtra?: Record<string, string>;
+  /** Environment added to the API process (profiling). */
+  readonly apiExtra?: Record<string, string>;
   /** Environment added to every process (for example REDIS_URL of a bench-owned Redis). */
   readonly extraEnv?: Record<string, string>;
   /** Also COPY the same rows into the emptied tables after the run (the baseline). */
@@ -96,7 +98,7 @@ async function runOn(opts: IngestRunOptions, loadBefore: string, info: (text: st
   const dbCpu = new DatabaseCpuMeter(stack.testEnv.database.name);
   const samplers: RssSampler[] = [];
   try {
-    const api = await stack.startApi(opts.apiProcesses > 1 ? { WEB_CONCURRENCY: String(opts.apiProcesses) } : {});
+    const api = await stack.startApi({ ...opts.apiExtra, ...(opts.apiProcesses > 1 ? { WEB_CONCURRENCY: String(opts.apiProcesses) } : {}) });
     const apiPid = api.handle.child.pid!;
     // In cluster mode the primary only forks; the API processes are its children.
     let apiChildren: number[] = [];
