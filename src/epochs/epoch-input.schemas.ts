@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { summarizeIssues } from '../http/validate.js';
-import type { EpochInput } from './features.decoder.js';
+import { invalidFeatures, type EpochInput } from './features.decoder.js';
 
 export const FeatureValues = z.union([
   z.array(z.number()).describe('feature values in schema order'),
@@ -9,7 +9,7 @@ export const FeatureValues = z.union([
   z.string().describe('base64 of little-endian float32 values in schema order'),
 ]);
 
-export const EpochItem = z.object({
+export const EpochItem = z.strictObject({
   epoch_index: z.number().int().min(0).optional(),
   features: FeatureValues,
 });
@@ -20,7 +20,10 @@ export const EpochItem = z.object({
  */
 export function parseEpochEnvelope<S extends z.ZodType>(schema: S, body: Record<string, unknown>, what: string): z.infer<S> {
   const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    rejectProtoFeatureKeys(body['epochs']);
+    return parsed.data;
+  }
   const issues = summarizeIssues(parsed.error);
   const epochIssue = parsed.error.issues.find((i) => i.path[0] === 'epochs' && typeof i.path[1] === 'number');
   if (epochIssue) {
@@ -38,4 +41,18 @@ export function parseEpochEnvelope<S extends z.ZodType>(schema: S, body: Record<
   }
   const first = issues[0]!;
   throw new AppError(422, 'validation_failed', `invalid ${what}: ${first.path}: ${first.message}`, { issues });
+}
+
+/**
+ * Features keyed by name may not name `__proto__`: JSON.parse makes it an own key, but the record
+ * schema skips it, so it would be dropped silently instead of answered as an unknown feature.
+ */
+function rejectProtoFeatureKeys(epochs: unknown): void {
+  if (!Array.isArray(epochs)) return;
+  for (const epoch of epochs as Array<Partial<EpochInput>>) {
+    const features = epoch.features;
+    if (typeof features === 'object' && features !== null && !Array.isArray(features) && Object.hasOwn(features, '__proto__')) {
+      invalidFeatures(typeof epoch.epoch_index === 'number' ? epoch.epoch_index : null, 'unknown feature "__proto__"', { unknown: ['__proto__'] });
+    }
+  }
 }

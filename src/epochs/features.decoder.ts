@@ -18,7 +18,8 @@ export interface DecodedEpochs {
 /** The largest epoch index the int4 epoch_index column can hold. */
 export const MAX_EPOCH_INDEX = INT4_MAX;
 
-function invalid(epochIndex: number | null, reason: string, extra: Record<string, unknown> = {}): never {
+/** 422 invalid_features naming the epoch (when known) and what is wrong with its features. */
+export function invalidFeatures(epochIndex: number | null, reason: string, extra: Record<string, unknown> = {}): never {
   const where = epochIndex === null ? '' : ` at epoch_index ${epochIndex}`;
   throw unprocessable('invalid_features', `invalid features${where}: ${reason}`, { epoch_index: epochIndex, reason, ...extra });
 }
@@ -31,9 +32,9 @@ export function decodeBase64(text: string): Buffer | null {
 
 function base64Floats(text: string, expected: number, epochIndex: number | null): Float32Array {
   const bytes = decodeBase64(text);
-  if (!bytes) return invalid(epochIndex, 'features is not valid base64');
+  if (!bytes) return invalidFeatures(epochIndex, 'features is not valid base64');
   if (bytes.length !== expected * 4) {
-    return invalid(epochIndex, `base64 features decode to ${bytes.length} bytes, expected ${expected * 4} (${expected} float32 values)`);
+    return invalidFeatures(epochIndex, `base64 features decode to ${bytes.length} bytes, expected ${expected * 4} (${expected} float32 values)`);
   }
   return float32FromLE(bytes);
 }
@@ -41,7 +42,7 @@ function base64Floats(text: string, expected: number, epochIndex: number | null)
 function checkFinite(row: ArrayLike<number>, features: readonly string[], epochIndex: number | null): void {
   for (let j = 0; j < row.length; j++) {
     const v = row[j]!;
-    if (!Number.isFinite(v)) invalid(epochIndex, `feature ${features[j]} is ${Number.isNaN(v) ? 'NaN' : 'infinite or outside the float32 range'}`, { feature: features[j] });
+    if (!Number.isFinite(v)) invalidFeatures(epochIndex, `feature ${features[j]} is ${Number.isNaN(v) ? 'NaN' : 'infinite or outside the float32 range'}`, { feature: features[j] });
   }
 }
 
@@ -66,11 +67,11 @@ export function decodeEpochList(
   for (let k = 0; k < count; k++) {
     const epoch = epochs[k]!;
     const index = epoch.epoch_index ?? (options.requireIndex ? undefined : k);
-    if (index === undefined) invalid(null, `epochs[${k}] has no epoch_index`, { position: k });
+    if (index === undefined) invalidFeatures(null, `epochs[${k}] has no epoch_index`, { position: k });
     if (!Number.isInteger(index) || index < 0 || index > MAX_EPOCH_INDEX) {
-      invalid(null, `epochs[${k}].epoch_index must be an integer from 0 to ${MAX_EPOCH_INDEX}`, { position: k });
+      invalidFeatures(null, `epochs[${k}].epoch_index must be an integer from 0 to ${MAX_EPOCH_INDEX}`, { position: k });
     }
-    if (seen.has(index)) invalid(index, 'epoch_index is repeated in this request');
+    if (seen.has(index)) invalidFeatures(index, 'epoch_index is repeated in this request');
     seen.add(index);
     indices[k] = index;
     const row = out.subarray(k * n, (k + 1) * n);
@@ -78,26 +79,26 @@ export function decodeEpochList(
     if (typeof value === 'string') {
       row.set(base64Floats(value, n, index));
     } else if (Array.isArray(value)) {
-      if (value.length !== n) invalid(index, `expected ${n} features, got ${value.length}`, { expected: n, got: value.length });
+      if (value.length !== n) invalidFeatures(index, `expected ${n} features, got ${value.length}`, { expected: n, got: value.length });
       for (let j = 0; j < n; j++) {
         const v = value[j];
-        if (typeof v !== 'number') invalid(index, `feature ${features[j]} is not a number`, { feature: features[j] });
+        if (typeof v !== 'number') invalidFeatures(index, `feature ${features[j]} is not a number`, { feature: features[j] });
         row[j] = v;
       }
     } else if (typeof value === 'object' && value !== null) {
       const record = value as Readonly<Record<string, unknown>>;
       const keys = Object.keys(record);
       const unknown = keys.filter((key) => !position.has(key));
-      if (unknown.length > 0) invalid(index, `unknown feature ${unknown.map((u) => JSON.stringify(u)).join(', ')}`, { unknown });
+      if (unknown.length > 0) invalidFeatures(index, `unknown feature ${unknown.map((u) => JSON.stringify(u)).join(', ')}`, { unknown });
       const missing = features.filter((name) => !(name in record));
-      if (missing.length > 0) invalid(index, `missing feature ${missing.join(', ')}`, { missing });
+      if (missing.length > 0) invalidFeatures(index, `missing feature ${missing.join(', ')}`, { missing });
       for (let j = 0; j < n; j++) {
         const v = record[features[j]!];
-        if (typeof v !== 'number') invalid(index, `feature ${features[j]} is not a number`, { feature: features[j] });
+        if (typeof v !== 'number') invalidFeatures(index, `feature ${features[j]} is not a number`, { feature: features[j] });
         row[j] = v;
       }
     } else {
-      invalid(index, 'features must be a list of numbers, an object keyed by feature name, or a base64 string');
+      invalidFeatures(index, 'features must be a list of numbers, an object keyed by feature name, or a base64 string');
     }
     checkFinite(row, features, index);
   }
@@ -112,17 +113,17 @@ export function decodePacked(
   maxEpochs: number,
 ): DecodedEpochs {
   const bytes = decodeBase64(packed);
-  if (!bytes) invalid(null, 'packed is not valid base64');
+  if (!bytes) invalidFeatures(null, 'packed is not valid base64');
   const n = features.length;
   const rowBytes = n * 4;
   if (bytes.length === 0 || bytes.length % rowBytes !== 0) {
-    invalid(null, `packed decodes to ${bytes.length} bytes, which is not a positive multiple of ${rowBytes} (${n} float32 features per epoch)`, { bytes: bytes.length });
+    invalidFeatures(null, `packed decodes to ${bytes.length} bytes, which is not a positive multiple of ${rowBytes} (${n} float32 features per epoch)`, { bytes: bytes.length });
   }
   const count = bytes.length / rowBytes;
   if (count > maxEpochs) {
     throw tooLarge('too_many_epochs', `${count} epochs in one request; the limit is ${maxEpochs}`, { count, limit: maxEpochs });
   }
-  if (startIndex + count - 1 > MAX_EPOCH_INDEX) invalid(null, 'start_index + epoch count exceeds the largest epoch index');
+  if (startIndex + count - 1 > MAX_EPOCH_INDEX) invalidFeatures(null, 'start_index + epoch count exceeds the largest epoch index');
   const out = float32FromLE(bytes);
   const indices = new Int32Array(count);
   for (let k = 0; k < count; k++) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
-import { validate } from '../http/validate.js';
+import { requireObjectBody, validate } from '../http/validate.js';
 import { setActiveModel } from '../metrics/metrics.js';
 import type { LoadedModel } from './model-loader.js';
 import { isOperator } from '../auth/scopes.js';
@@ -49,7 +49,7 @@ export function modelsRouter(ctx: AppContext): Router {
   router.post('/v1/models/reload', jsonBody(ctx.config.MAX_BODY_BYTES), async (req, res) => {
     // The active model is shared by every tenant: switching it is an operator's decision.
     if (!isOperator(req.auth)) throw new AppError(403, 'forbidden', 'model reload is for operators (keys with the operator scope)', { required_scope: 'operator' });
-    const body = validate(ReloadBody, req.body ?? {}, 'reload request');
+    const body = validate(ReloadBody, req.body === undefined ? {} : requireObjectBody(req.body), 'reload request');
     let config: Config;
     try {
       config = ctx.readConfig();

@@ -42,7 +42,10 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 function dayNumber(date: string): number {
   const m = DATE.exec(date);
   if (!m) throw new Error(`not a YYYY-MM-DD date: ${date}`);
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY_MS;
+  // Not Date.UTC, which reads the years 0–99 as 1900–1999.
+  const day = new Date(0);
+  day.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return day.getTime() / DAY_MS;
 }
 
 /** `date` plus `days` calendar days. */

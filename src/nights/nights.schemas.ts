@@ -1,6 +1,7 @@
 // Queries and responses of the nights endpoints. The responses are described here and the OpenAPI
 // document is generated from them (src/openapi/routes.catalog.ts).
 import { z } from 'zod';
+import { QueryLocalDate } from '../http/query.js';
 import { Summary } from '../summary/summary.schemas.js';
 import { QUALITY_CODES, QUALITY_PRECEDENCE } from './night-quality.js';
 
@@ -13,8 +14,8 @@ const LocalDate = z.iso.date();
 const Version = z.string().min(1).max(64).optional();
 
 export const NightsQuery = z.strictObject({
-  from: LocalDate.describe('first local date (inclusive)'),
-  to: LocalDate.describe('local date after the last one (exclusive)'),
+  from: QueryLocalDate.describe('first local date (inclusive)'),
+  to: QueryLocalDate.describe('local date after the last one (exclusive)'),
   model_version: Version,
 });
 

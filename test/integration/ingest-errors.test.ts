@@ -146,6 +146,9 @@ describe('rejected ingests write nothing', () => {
     ['too many features', { features: [...GOOD, 1] }, 7, /expected 5 features, got 6/],
     ['a missing key', { features: byName(GOOD.slice(0, 4)) }, 7, /missing feature clock_proxy/],
     ['an unknown key', { features: { ...byName(GOOD), steps: 3 } }, 7, /unknown feature "steps"/],
+    // An own "__proto__" key, as JSON.parse makes it (a literal would set the prototype instead).
+    ['a key named __proto__', { features: { ...byName(GOOD), ...JSON.parse('{"__proto__": 3}') } }, 7, /unknown feature "__proto__"/],
+    ['a field beside features', { features: GOOD, steps: 3 }, 7, /Unrecognized key.*steps/],
     ['a non-number in the list', { features: [0.5, '0.25', -0.75, 1.5, 0.125] }, 7, /features/],
     ['a null in the list', { features: [0.5, null, -0.75, 1.5, 0.125] }, 7, /features/],
     ['a non-number in the object', { features: { ...byName(GOOD), hr_variability: 'high' } }, 7, /features/],

@@ -94,3 +94,14 @@ describe("a recording's night span", () => {
     expect([...items].sort(compareForMainSleep).map((i) => i.recordingId)).toEqual(['d', 'b', 'c', 'a']);
   });
 });
+
+describe('calendar arithmetic in the first centuries', () => {
+  // Date.UTC reads the years 0–99 as 1900–1999; these dates must not move.
+  it('adds days and counts them across the years 0050–0100', () => {
+    expect(addDays('0099-12-31', 1)).toBe('0100-01-01');
+    expect(addDays('0050-03-01', -1)).toBe('0050-02-28');
+    expect(daysBetween('0099-12-30', '0100-01-02')).toBe(3);
+    expect(daysBetween('0050-01-01', '2000-01-01')).toBe(daysBetween('0050-01-01', '0051-01-01') + daysBetween('0051-01-01', '2000-01-01'));
+    expect(daysBetween('1999-12-01', '2000-01-01')).toBe(31);
+  });
+});
