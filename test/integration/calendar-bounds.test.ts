@@ -5,6 +5,7 @@ import { App } from '../../src/app.js';
 import type { Database } from '../../src/db/database.js';
 import { createDevice, createRecording, expectError, openDb } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
+import { FEATURE_SCHEMA_VERSION } from '../helpers/sleep-data.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 
 // Dates and timestamps the request schemas accept must be ones the database and the date arithmetic
@@ -75,6 +76,14 @@ describe('timestamps', () => {
     const details = expectError(await request(base, 'POST', '/v1/rescore', { recording_ids: [recording], from: '0000-06-01T00:00:00Z' }), 422, 'validation_failed');
     expect(issuePaths(details)).toEqual(['from: must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z']);
     expect(await jobs()).toBe(before);
+  });
+
+  it('counts to the millisecond: finer digits are dropped, so a sub-millisecond range is empty (400)', async () => {
+    const created = await request(base, 'POST', '/v1/recordings', { device_id: device, started_at: '2024-03-02T22:00:00.123456Z', feature_schema_version: FEATURE_SCHEMA_VERSION });
+    expect(created.status).toBe(201);
+    expect(created.body.started_at).toBe('2024-03-02T22:00:00.123Z');
+    const details = expectError(await request(base, 'GET', `/v1/recordings/${recording}/epochs?from=2024-03-01T22:00:00Z&to=2024-03-01T22:00:00.000999Z`), 400, 'invalid_range');
+    expect(details).toEqual({ from: '2024-03-01T22:00:00Z', to: '2024-03-01T22:00:00.000999Z' });
   });
 
   it('still accepts ranges reaching the last instant', async () => {
