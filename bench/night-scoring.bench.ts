@@ -22,6 +22,7 @@ import type { IngestResult } from '../src/ingest/ingest.processor.js';
 import { createLogger } from '../src/logging/logger.js';
 import { ModelRegistry } from '../src/models/model-registry.js';
 import type { NightScoringOutcome } from '../src/night-scoring/night-scoring.processor.js';
+import { nightJobKey } from '../src/night-scoring/night-scoring.queue.js';
 import { bullPrefix } from '../src/queues/queues.js';
 import { SHIPPED_MODELS_DIR, TEST_REDIS_URL } from '../test/helpers/services.js';
 import { FEATURE_SCHEMA_VERSION, packRows, type Night } from '../test/helpers/sleep-data.js';
@@ -165,7 +166,7 @@ try {
   // (null for one that waits for its night), the night queue's carry each scoring's outcome.
   const prefix = bullPrefix(stack.testEnv.queuePrefix);
   const inlineEvents: Array<{ jobId: string; result: IngestResult }> = [];
-  const nightEvents: NightScoringOutcome[] = [];
+  const nightEvents: Array<NightScoringOutcome & { readonly jobId: string }> = [];
   const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
   const ingestEvents = new QueueEvents('ingest', { connection: connect(), prefix });
   const scoringEvents = new QueueEvents('night', { connection: connect(), prefix });
@@ -174,9 +175,9 @@ try {
     const result = parse(returnvalue) as IngestResult | null;
     if (result) inlineEvents.push({ jobId, result });
   });
-  scoringEvents.on('completed', ({ returnvalue }) => {
+  scoringEvents.on('completed', ({ jobId, returnvalue }) => {
     const outcome = parse(returnvalue) as NightScoringOutcome | null;
-    if (outcome) nightEvents.push(outcome);
+    if (outcome) nightEvents.push({ ...outcome, jobId });
   });
   await Promise.all(listeners.map((l) => l.waitUntilReady()));
   nightQueue = new Queue('night', { connection: connect(), prefix });
@@ -306,8 +307,10 @@ try {
         t.inline += e.result.predicted;
         t.inlineScorings += 1;
       }
+      // Night job ids name their recording by a hash (night-<key>-<generation>).
+      const byKey = new Map(runs.map((r) => [nightJobKey(r.recordingId), r.recordingId]));
       for (const e of nightEvents.slice(night0)) {
-        const t = tallies.get(e.recording_id);
+        const t = tallies.get(byKey.get(e.jobId.split('-')[1]!) ?? '');
         if (!t) continue;
         scorings += 1;
         if (e.jobs > 0) t.queued += 1;

@@ -15,8 +15,8 @@ import { observeJobWait } from '../metrics/job-wait.js';
 
 type NightJob = Job<JobPayloads['night']>;
 
+/** The job's return value, which BullMQ's events stream keeps: counts only, no recording id. */
 export interface NightScoringOutcome {
-  readonly recording_id: string;
   readonly model_version: string | null;
   readonly epochs: number;
   readonly written: number;
@@ -48,7 +48,7 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
     const waiting = await lockAwaitingJobs(trx, recordingId);
     const recording = await findRecording(trx, recordingId);
     // Nothing waits: an earlier scoring already covered every stored upload.
-    if (waiting.length === 0 || !recording) return { recording_id: recordingId, model_version: null, epochs: 0, written: 0, jobs: 0 };
+    if (waiting.length === 0 || !recording) return { model_version: null, epochs: 0, written: 0, jobs: 0 };
     const usable = model && model.featureSchemaVersion === recording.feature_schema_version ? model : null;
     const scored = usable ? await scoreRecording(trx, recording, usable, ctx.config.MAX_RECORDING_EPOCHS) : { epochs: 0, written: [] };
     await recordNightScoring(trx, recordingId, scored.epochs, plan.overBudget);
@@ -56,13 +56,13 @@ export async function processNightScoring(ctx: AppContext, log: Logger, job: Nig
     for (const awaiting of waiting) {
       finished.push(await settleAwaitingJob(trx, awaiting.id, { state: 'completed', result: jobResult(awaiting, usable, written) }));
     }
-    return { recording_id: recordingId, model_version: usable?.version ?? null, epochs: scored.epochs, written: written.size, jobs: waiting.length };
+    return { model_version: usable?.version ?? null, epochs: scored.epochs, written: written.size, jobs: waiting.length };
   });
   // The uploads this scoring completed: their clients' wait ends here, after the commit.
   for (const job of finished) observeJobWait(ctx.metrics, job);
   if (outcome.model_version) ctx.metrics.predictionsWritten.inc({ model_version: outcome.model_version }, outcome.written);
   if (outcome.jobs > 0 && !outcome.model_version) log.warn({ recordingId }, 'no compatible active model; epochs stored without predictions');
-  log.debug({ ...outcome }, 'night scored');
+  log.debug({ recordingId, ...outcome }, 'night scored');
   return outcome;
 }
 

@@ -6,6 +6,10 @@ import { request, waitForJob } from '../helpers/http.js';
 import { FEATURE_SCHEMA_VERSION, packRows } from '../helpers/sleep-data.js';
 import { syntheticNight } from '../helpers/synthetic-night.js';
 import { rowsMentioning } from '../helpers/table-scan.js';
+import { redisKeysMentioning } from '../helpers/redis-scan.js';
+import { nightJobKey } from '../../src/night-scoring/night-scoring.queue.js';
+import { Redis } from 'ioredis';
+import { TEST_REDIS_URL } from '../helpers/services.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 // Erase over HTTP: 202 with a job, 409 being_erased while it runs, and afterwards no row of any
@@ -14,12 +18,14 @@ let testEnv: TestEnv;
 let db: Kysely<Database>;
 let web: RunningApp;
 let base: string;
+let redis: Redis;
 // A webhook endpoint subscribed to everything puts the erased ids into the outbox too.
 const env = { ERASE_BATCH_ROWS: '100', RECORDING_IDLE_MINUTES: '600', WEBHOOK_SECRET_KEY: 'b2'.repeat(32), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SECONDS: '1', WEBHOOK_BACKOFF_MS: '50' };
 
 beforeAll(async () => {
   testEnv = await createTestEnv();
   db = openDb(testEnv);
+  redis = new Redis(TEST_REDIS_URL);
   // The API alone first, so erases stay queued while the test checks what answers 409.
   web = await startTestApp(testEnv, { roles: { web: true, worker: false }, env });
   base = web.baseUrl;
@@ -27,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.stop();
   await db?.destroy();
+  redis?.disconnect();
   await testEnv?.dispose();
 });
 
@@ -60,6 +67,14 @@ describe('erasing devices and recordings', () => {
     const worker = await startTestApp(testEnv, { roles: { web: false, worker: true }, env });
     try {
       for (const job of ingestJobs) expect((await waitForJob(base, job, 60_000)).state).toBe('completed');
+      // A second part of each night: scored by a night job, whose id and result went into Redis.
+      for (const r of [...recordings, kept[1]!]) {
+        const part = await request(base, 'POST', INGEST_PATH, { recording_id: r, feature_schema_version: FEATURE_SCHEMA_VERSION, start_index: 300, packed: packRows(syntheticNight(4, 60).features) });
+        expect(part.status, JSON.stringify(part.body)).toBe(202);
+        expect((await waitForJob(base, part.body.job_id, 60_000)).result).toMatchObject({ inserted: 60, predicted: 60 });
+      }
+      // The Redis scan below reads the stream that holds them.
+      expect(Object.keys(await redisKeysMentioning(redis, testEnv.queuePrefix, [nightJobKey(recordings[0]!)]))).toContain(`{${testEnv.queuePrefix}}:night:events`);
       for (const r of [...recordings, ...kept]) {
         expect((await labels(r)).status).toBe(200);
         expect((await request(base, 'POST', `/v1/recordings/${r}:close`)).status).toBe(200);
@@ -119,6 +134,8 @@ describe('erasing devices and recordings', () => {
     expectError(await request(base, 'DELETE', `/v1/devices/${device}`), 404, 'device_not_found');
     // Nothing anywhere names the erased device, its recordings or their jobs...
     expect(await rowsMentioning(db, [device, ...recordings, late, lateJob, kept[1]!, ...ingestJobs.slice(0, 2), ingestJobs[3]!])).toEqual({});
+    // ...nor any Redis key of the queues (job ids, job data, results, the events streams)...
+    expect(await redisKeysMentioning(redis, testEnv.queuePrefix, [device, ...recordings, late, kept[1]!])).toEqual({});
     // The outbox did hold events of the kept recording, so the scan above looked at real rows.
     expect(Object.keys(await rowsMentioning(db, [kept[0]!])).some((k) => k.startsWith('webhook_events:'))).toBe(true);
     // ...while the kept recording is whole.
@@ -127,6 +144,7 @@ describe('erasing devices and recordings', () => {
       expect(Object.keys(still).some((k) => k.startsWith(`${table}:`)), table).toBe(true);
     }
     expect((await request(base, 'GET', `/v1/recordings/${kept[0]}`)).body.epoch_count).toBe(300);
+    expect((await request(base, 'GET', `/v1/recordings/${kept[0]}/predictions?limit=1`)).body.items).toHaveLength(1);
 
     // The audit log has the fact of each erase and its job, never the erased id.
     const audit = (await request(base, 'GET', '/v1/audit?limit=1000')).body.items as Array<{ action: string; target: { id: string }; details: Record<string, unknown> }>;
