@@ -3,12 +3,14 @@ import { BlockList, isIP } from 'node:net';
 import { AppError } from '../errors/app-error.js';
 
 // Loopback, private, carrier-grade NAT, link-local (cloud metadata at 169.254.169.254), multicast,
-// reserved and unspecified ranges, for both families (IPv4-mapped IPv6 is checked as IPv4).
+// reserved and unspecified ranges, for both families (IPv4-mapped IPv6 is checked as IPv4), and the
+// IPv6 forms that carry an IPv4 address a gateway or the host may route to (IPv4-compatible,
+// IPv4-translated, local NAT64, Teredo, 6to4), all deprecated or internal, none a public endpoint.
 const blocked = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
   blocked.addSubnet(net, bits, 'ipv4');
 }
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) {
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32], ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2002::', 16]] as const) {
   blocked.addSubnet(net, bits, 'ipv6');
 }
 

@@ -9,6 +9,9 @@ describe('private address ranges', () => {
     ['127.0.0.1', true], ['10.0.0.1', true], ['172.16.5.4', true], ['172.32.0.1', false], ['192.168.1.1', true], ['169.254.169.254', true],
     ['100.64.0.1', true], ['0.0.0.0', true], ['224.0.0.1', true], ['8.8.8.8', false], ['93.184.216.34', false],
     ['::1', true], ['::', true], ['fe80::1', true], ['fd00::1', true], ['::ffff:127.0.0.1', true], ['::ffff:8.8.8.8', false], ['2606:4700::1111', false], ['not-an-ip', true],
+    // IPv6 forms carrying an IPv4 address: IPv4-compatible, IPv4-translated, local NAT64, discard, Teredo, 6to4.
+    ['::127.0.0.1', true], ['::7f00:1', true], ['::ffff:0:7f00:1', true], ['64:ff9b:1::a00:1', true], ['100::1', true], ['2001:0:4136:e378:8000:63bf:80ff:fffe', true], ['2002:7f00:1::', true], ['2002:a00:1::1', true],
+    ['2001:4860:4860::8888', false], ['2a00:1450:4001::1', false],
   ])('%s → %s', (address, expected) => {
     expect(isPrivateAddress(address)).toBe(expected);
   });
