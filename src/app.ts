@@ -136,7 +136,8 @@ export class App {
     if (port !== undefined) {
       const app = options.roles.web ? createExpressApp(ctx) : createProbeApp(ctx);
       await new Promise<void>((resolve, reject) => {
-        const server = app.listen(port, () => resolve());
+        // Express 5 hands a listen error (EADDRINUSE) to this callback, not only to 'error'.
+        const server = app.listen(port, (err?: Error) => (err ? reject(err) : resolve()));
         answerClientErrorsAsJson(server);
         server.once('error', reject);
         this.server = server;

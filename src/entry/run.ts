@@ -61,6 +61,14 @@ export async function runApp(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    // A port in use, say: nothing may keep running half started (workers consuming, no probes).
+    logger.error({ err }, 'could not start');
+    await app.stop().catch(() => undefined);
+    await flush();
+    process.exit(1);
+  }
   return app;
 }
