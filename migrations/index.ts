@@ -16,6 +16,7 @@ import * as addJobsUnfinishedTypeIndex from './2026_11_30_0301_add_jobs_unfinish
 import * as storePayloadFeaturesUncompressed from './2026_11_30_0401_store_payload_features_uncompressed.js';
 import * as checkRecordingPerStatement from './2026_12_01_0001_check_recording_per_statement.js';
 import * as addWebhookAttemptsAtIndex from './2026_12_01_0002_add_webhook_attempts_at_index.js';
+import * as createModelChoice from './2026_12_01_0003_create_model_choice.js';
 
 /** Append-only: add new migrations at the end, never edit one that has shipped. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -36,4 +37,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_0401_store_payload_features_uncompressed': storePayloadFeaturesUncompressed,
   '2026_12_01_0001_check_recording_per_statement': checkRecordingPerStatement,
   '2026_12_01_0002_add_webhook_attempts_at_index': addWebhookAttemptsAtIndex,
+  '2026_12_01_0003_create_model_choice': createModelChoice,
 };

@@ -246,6 +246,15 @@ export interface WebhookAttemptsTable {
   at: Generated<Date>;
 }
 
+/** The one row a model reload writes (migration 2026_12_01_0003). */
+export interface ModelChoiceTable {
+  singleton: Generated<boolean>;
+  seq: number;
+  version: string;
+  configured: string | null;
+  chosen_at: Generated<Date>;
+}
+
 export interface Database {
   devices: DevicesTable;
   recordings: RecordingsTable;
@@ -266,6 +275,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_events: WebhookEventsTable;
   webhook_attempts: WebhookAttemptsTable;
+  model_choice: ModelChoiceTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

@@ -27,5 +27,7 @@ export function poolDemand(config: Config, roles: { readonly web: boolean; reado
     parts['idle closer'] = 1;
   }
   if (roles.web) parts['API'] = 1;
+  // Every process compares its model with the shared choice now and then (models/model-sync.ts).
+  parts['model choice check'] = 1;
   return { needed: Object.values(parts).reduce((a, b) => a + b, 0), parts };
 }

@@ -59,15 +59,15 @@ export function modelsRouter(ctx: AppContext): Router {
     }
     const outcome = await ctx.registry.reload(body.version ?? config.ACTIVE_MODEL_VERSION);
     setActiveModel(ctx.metrics, outcome.active.version);
-    const processes = await ctx.modelSync.broadcast(outcome.active.version, config.ACTIVE_MODEL_VERSION).catch(async (err: unknown) => {
-      // Not shared (Redis unreachable): every other process keeps the previous model, so this one
-      // goes back to it too rather than score with a version nobody else uses.
+    const processes = await ctx.modelSync.share(outcome.active.version, config.ACTIVE_MODEL_VERSION, outcome.previousVersion).catch(async (err: unknown) => {
+      // Not shared (Redis or PostgreSQL unreachable): every other process keeps the previous model,
+      // so this one goes back to it too rather than score with a version nobody else uses.
       if (outcome.previousVersion !== null && outcome.previousVersion !== outcome.active.version) {
         await ctx.registry.reload(outcome.previousVersion);
         setActiveModel(ctx.metrics, outcome.previousVersion);
       }
       req.log.warn({ err, requested_version: outcome.active.version }, 'model reload not shared; switched back');
-      throw new AppError(503, 'service_unavailable', `the switch to ${outcome.active.version} could not be shared with the other processes (Redis is unreachable); nothing changed, retry later`, {
+      throw new AppError(503, 'service_unavailable', `the switch to ${outcome.active.version} could not be shared with the other processes (Redis or the database is unreachable); nothing changed, retry later`, {
         requested_version: outcome.active.version,
         active_version: outcome.previousVersion,
       });

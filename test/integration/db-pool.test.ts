@@ -124,11 +124,11 @@ describe('DB_POOL_SIZE below what the process can hold at once', () => {
     await env.dispose();
   });
 
-  it('counts the job slots of every queue (erase and retention: one each), the webhook dispatcher, the sweeper, the idle closer and the API', () => {
+  it('counts the job slots of every queue (erase and retention: one each), the webhook dispatcher, the sweeper, the idle closer, the API and the model choice check', () => {
     const config = env.config({ WORKER_CONCURRENCY: '3', RESCORE_CONCURRENCY: '2' });
-    expect(poolDemand(config, { web: false, worker: true }).needed).toBe(3 * 3 + 2 + 2 + 1 + 1 + 1);
-    expect(poolDemand(config, { web: true, worker: true }).needed).toBe(3 * 3 + 2 + 2 + 1 + 1 + 1 + 1);
-    expect(poolDemand(config, { web: true, worker: false }).needed).toBe(1);
+    expect(poolDemand(config, { web: false, worker: true }).needed).toBe(3 * 3 + 2 + 2 + 1 + 1 + 1 + 1);
+    expect(poolDemand(config, { web: true, worker: true }).needed).toBe(3 * 3 + 2 + 2 + 1 + 1 + 1 + 1 + 1);
+    expect(poolDemand(config, { web: true, worker: false }).needed).toBe(2);
     expect(poolDemand(env.config({ DB_POOL_SIZE: undefined, WORKER_CONCURRENCY: undefined, RESCORE_CONCURRENCY: undefined }), { web: true, worker: true }).needed).toBeLessThanOrEqual(
       env.config({ DB_POOL_SIZE: undefined }).DB_POOL_SIZE,
     );
@@ -142,9 +142,9 @@ describe('DB_POOL_SIZE below what the process can hold at once', () => {
       await app.stop();
       return lines.filter((l) => l.includes('DB_POOL_SIZE')).map((l) => JSON.parse(l));
     };
-    const low = await warnings('11');
+    const low = await warnings('12');
     expect(low).toHaveLength(1);
-    expect(low[0]).toMatchObject({ DB_POOL_SIZE: 11, needed: 12 });
-    expect(await warnings('12')).toEqual([]);
+    expect(low[0]).toMatchObject({ DB_POOL_SIZE: 12, needed: 13 });
+    expect(await warnings('13')).toEqual([]);
   });
 });

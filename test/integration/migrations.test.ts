@@ -36,7 +36,7 @@ describe('migrations on the test PostgreSQL server', () => {
       Object.keys(migrations).map((name) => [name, 'Success']),
     );
     expect(await publicTables(handle.db)).toEqual(
-      ['api_keys', 'audit_events', 'devices', 'epochs', 'erasures', 'ingest_payloads', 'jobs', ...MIGRATOR_TABLES, 'labels', 'night_scores', 'night_scoring', 'night_summaries', 'predictions', 'recording_nights', 'recordings', 'rescore_chunks', 'rescore_plans', 'webhook_attempts', 'webhook_endpoints', 'webhook_events'].sort(),
+      ['api_keys', 'audit_events', 'devices', 'epochs', 'erasures', 'ingest_payloads', 'jobs', ...MIGRATOR_TABLES, 'labels', 'model_choice', 'night_scores', 'night_scoring', 'night_summaries', 'predictions', 'recording_nights', 'recordings', 'rescore_chunks', 'rescore_plans', 'webhook_attempts', 'webhook_endpoints', 'webhook_events'].sort(),
     );
   });
 
