@@ -13,6 +13,19 @@ export interface UnfinishedJobs {
 }
 
 export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: pg.Pool, unfinished: UnfinishedJobs): void {
+  // Registered first, so a scrape reads the pool before the oldest-job gauge below asks it for a
+  // connection (pg-pool counts that request as waiting until the next tick: "waiting 1" when idle).
+  new Gauge({
+    name: 'noctis_db_pool_connections',
+    help: 'PostgreSQL pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
   new Gauge({
     name: 'noctis_job_oldest_unfinished_age_seconds',
     // Every process reads the same rows; summing across cluster workers would multiply them.
@@ -51,17 +64,6 @@ export function registerRuntimeMetrics(metrics: Metrics, queues: Queues, pool: p
           }
         }),
       );
-    },
-  });
-  new Gauge({
-    name: 'noctis_db_pool_connections',
-    help: 'PostgreSQL pool connections by state',
-    labelNames: ['state'] as const,
-    registers: [metrics.registry],
-    collect() {
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
 }

@@ -47,6 +47,11 @@ describe('metrics on the API (a WEB_CONCURRENCY cluster) and on a worker process
     for (const name of ['noctis_http_request_duration_seconds_bucket', 'noctis_queue_jobs', 'noctis_db_pool_connections', 'process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds']) {
       expect(text, name).toContain(name);
     }
+    // Idle between requests: no request waits for a connection, scrape after scrape (the scrape's
+    // own oldest-job query used to count as waiting).
+    for (let i = 0; i < 3; i++) {
+      expect(total((await request(apiUrl, 'GET', '/metrics')).body, 'noctis_db_pool_connections', 'state="waiting"')).toBe(0);
+    }
   });
 
   it('exposes job, ingest, prediction and scoring metrics on the worker METRICS_PORT', async () => {
