@@ -46,6 +46,7 @@ function parseExpiry(text: string | undefined): Date | null {
 }
 
 function parseTenant(text: string | undefined): string {
+  if (text === undefined) throw new UsageError('--tenant <name> is required');
   const parsed = TenantName.safeParse(text);
   if (!parsed.success) throw new UsageError(`--tenant: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
@@ -85,7 +86,8 @@ export const keysCommand: CliCommand = {
         return 0;
       }
       if (action === 'revoke') {
-        if (!isUuid(values.id)) throw new UsageError('--id <key id> is required');
+        if (values.id === undefined) throw new UsageError('--id <key id> is required');
+        if (!isUuid(values.id)) throw new UsageError(`--id: ${JSON.stringify(String(values.id).slice(0, 100))} is not a key id (the UUID \`keys list\` shows)`);
         const id = values.id;
         const revoked = await handle.db.transaction().execute(async (trx) => {
           const record = await revokeApiKey(trx, id, null);

@@ -5,6 +5,8 @@ export const PG_FOREIGN_KEY_VIOLATION = '23503';
 /** A NUL (U+0000) in a text parameter, and in a jsonb string, respectively. */
 export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 export const PG_UNTRANSLATABLE_CHARACTER = '22P05';
+/** The database named in the connection string does not exist. */
+export const PG_UNKNOWN_DATABASE = '3D000';
 
 export function pgCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { COMMANDS } from '../cli/commands.js';
 import { UsageError, type CliRuntime } from '../cli/command.js';
 import { configOrExit } from './run.js';
+import { isDatabaseUnavailable } from '../db/connection-errors.js';
+import { PG_UNKNOWN_DATABASE, pgCode } from '../db/pg-errors.js';
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
@@ -45,10 +47,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The error's message, or its code (node reports a refused dual-stack connect as an AggregateError without one). */
+const describe = (err: unknown): string =>
+  err instanceof AggregateError ? err.errors.map(describe).join(', ') : (err instanceof Error && err.message) || pgCode(err) || String(err);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`cli: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // An outage is the operator's to fix, not a bug: one line naming it, no stack.
+    if (isDatabaseUnavailable(err)) process.stderr.write(`cli: the database is unreachable (${describe(err)}); check DATABASE_URL and that PostgreSQL runs\n`);
+    else if (pgCode(err) === PG_UNKNOWN_DATABASE) process.stderr.write(`cli: ${describe(err)}; check DATABASE_URL, or run \`npm run migrate\` to create it\n`);
+    else process.stderr.write(`cli: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -4,6 +4,7 @@ import { createDb, type DbHandle } from '../../src/db/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { createRecording, ingestPacked } from '../helpers/fixtures.js';
 import { syntheticNights } from '../helpers/synthetic-night.js';
+import { freePort } from '../helpers/processes.js';
 import { createTestEnv, startTestApp, type RunningApp, type TestEnv } from '../helpers/test-app.js';
 
 describe('npm run cli -- rescore', () => {
@@ -45,6 +46,23 @@ describe('npm run cli -- rescore', () => {
       .executeTakeFirstOrThrow();
     expect(count.n).toBe(epochs);
   });
+
+  it('names a missing or malformed key option, and an unreachable or missing database, in one line', async () => {
+    const revoke = await runCli(['keys', 'revoke', '--id', 'not-a-uuid'], env.env());
+    expect(revoke.code).toBe(2);
+    expect(revoke.stderr).toContain('--id: "not-a-uuid" is not a key id');
+    const create = await runCli(['keys', 'create', '--scopes', 'read'], env.env());
+    expect(create.code).toBe(2);
+    expect(create.stderr.trim()).toBe('keys: --tenant <name> is required');
+    const closed = `postgres://postgres@127.0.0.1:${await freePort()}/noctis`;
+    const missing = env.database.url.replace(/\/[^/]+$/, '/noctis_no_such_database');
+    for (const [url, text] of [[closed, 'cli: the database is unreachable (connect ECONNREFUSED 127.0.0.1:'], [missing, 'cli: database "noctis_no_such_database" does not exist']] as const) {
+      const run = await runCli(['keys', 'list', '--tenant', 'x'], env.env({ DATABASE_URL: url }));
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(text);
+      expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
+    }
+  }, 60_000);
 
   it('exits 2 naming the problem for an unknown version or option', async () => {
     const [unknown, bad, none] = await Promise.all([
