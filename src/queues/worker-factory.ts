@@ -32,16 +32,48 @@ export function createQueueWorker<K extends QueueName>(ctx: AppContext, kind: K,
   // Blocking commands need their own connection, which must wait out Redis outages, not fail.
   const connection = createRedisClient(ctx.config.REDIS, 'blocking');
   connection.on('error', (err) => ctx.logger.debug({ err, queue: name }, 'worker redis error'));
-  let inFlight = 0;
   const worker = new Worker<JobPayloads[K]>(
     name,
     async (job, token) => {
-      inFlight += 1;
-      try {
-        return await runJob(job, token);
-      } finally {
-        inFlight -= 1;
-      }
+      const jobId = 'jobId' in job.data ? job.data.jobId : (job.id ?? 'unknown');
+      return inJobSpan(kind, name, jobId, job, async (span) => {
+        const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
+        const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
+        const outcome = (value: 'completed' | 'postponed' | 'failed') => {
+          timer({ outcome: value });
+          span.setAttribute('noctis.job.outcome', value);
+        };
+        try {
+          const result = await processor(ctx, jobId, log, job, token);
+          outcome('completed');
+          log.info('job completed');
+          return result;
+        } catch (thrown) {
+          // A permanent failure (stored data the model cannot read, say) will not get better by retrying.
+          const err = thrown instanceof PermanentError ? new UnrecoverableError(thrown.message) : thrown;
+          // The processor postponed itself (moveToDelayed): not an attempt, not a failure.
+          if (err instanceof DelayedError) {
+            outcome('postponed');
+            throw err;
+          }
+          // An outage is not the job's fault: postpone it without spending an attempt, so a long
+          // outage cannot exhaust the retries of work whose data is safe in PostgreSQL.
+          if (isDatabaseUnavailable(err) && token !== undefined) {
+            outcome('postponed');
+            log.warn({ err }, 'database unavailable; postponing the job');
+            await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+            throw new DelayedError();
+          }
+          outcome('failed');
+          markFailed(span, err);
+          const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          log.warn({ err, final }, 'job attempt failed');
+          if (final) {
+            await options.onFinalFailure(ctx, job, err as Error, log, jobId).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure; the sweeper will see the job again'));
+          }
+          throw err;
+        }
+      });
     },
     {
       connection,
@@ -53,47 +85,6 @@ export function createQueueWorker<K extends QueueName>(ctx: AppContext, kind: K,
       stalledInterval: ctx.config.JOB_LOCK_SECONDS * 1000,
     },
   );
-  async function runJob(job: Job<JobPayloads[K]>, token: string | undefined): Promise<unknown> {
-    const jobId = 'jobId' in job.data ? job.data.jobId : (job.id ?? 'unknown');
-    return inJobSpan(kind, name, jobId, job, async (span) => {
-      const log = ctx.logger.child({ queue: name, jobId, attempt: job.attemptsMade + 1 });
-      const timer = ctx.metrics.jobDuration.startTimer({ queue: name });
-      const outcome = (value: 'completed' | 'postponed' | 'failed') => {
-        timer({ outcome: value });
-        span.setAttribute('noctis.job.outcome', value);
-      };
-      try {
-        const result = await processor(ctx, jobId, log, job, token);
-        outcome('completed');
-        log.info('job completed');
-        return result;
-      } catch (thrown) {
-        // A permanent failure (stored data the model cannot read, say) will not get better by retrying.
-        const err = thrown instanceof PermanentError ? new UnrecoverableError(thrown.message) : thrown;
-        // The processor postponed itself (moveToDelayed): not an attempt, not a failure.
-        if (err instanceof DelayedError) {
-          outcome('postponed');
-          throw err;
-        }
-        // An outage is not the job's fault: postpone it without spending an attempt, so a long
-        // outage cannot exhaust the retries of work whose data is safe in PostgreSQL.
-        if (isDatabaseUnavailable(err) && token !== undefined) {
-          outcome('postponed');
-          log.warn({ err }, 'database unavailable; postponing the job');
-          await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
-          throw new DelayedError();
-        }
-        outcome('failed');
-        markFailed(span, err);
-        const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        log.warn({ err, final }, 'job attempt failed');
-        if (final) {
-          await options.onFinalFailure(ctx, job, err as Error, log, jobId).catch((hookErr: unknown) => log.error({ err: hookErr }, 'could not record the failure; the sweeper will see the job again'));
-        }
-        throw err;
-      }
-    });
-  }
   worker.on('error', (err) => ctx.logger.warn({ err, queue: name }, 'worker error'));
   // BullMQ leaves a connection it was handed open; this one belongs to the worker alone.
   const close = worker.close.bind(worker);
@@ -103,10 +94,7 @@ export function createQueueWorker<K extends QueueName>(ctx: AppContext, kind: K,
     // without waiting.
     const unreached = connection.status !== 'ready';
     if (unreached) connection.disconnect();
-    // With no job in hand there is nothing to wait for, and an idle worker's close could wait on its
-    // blocking command forever after Redis restarted (the retention worker, whose next job is an
-    // hour away): close it at once.
-    await close(force || unreached || inFlight === 0);
+    await close(force || unreached);
     await closeRedis(connection);
   };
   return worker;
