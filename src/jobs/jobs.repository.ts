@@ -121,7 +121,6 @@ export async function setProgress(db: Db, id: string, progress: unknown): Promis
     .execute();
 }
 
-/** Unfinished jobs untouched for `staleSeconds`: candidates for re-enqueueing after a lost Redis. */
 /**
  * Claims up to `limit` unfinished jobs nobody touched for `staleSeconds`: marks them touched in the
  * same statement, so sweepers of several workers never pick the same job, and skips rows another
