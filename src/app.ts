@@ -75,7 +75,7 @@ export class App {
     const queues = createQueues(redis, config.QUEUE_PREFIX, config.QUEUE_SHARDS);
     for (const queue of allQueues(queues)) queue.on('error', (err) => logger.debug({ err }, 'queue error'));
     const registry = new ModelRegistry(config.MODELS_DIR, logger);
-    const modelSync = new ModelSync(redis, () => createRedisClient(config.REDIS, 'subscriber'), config.QUEUE_PREFIX, registry, metrics, logger, db, config.MODEL_SYNC_INTERVAL_SECONDS * 1000);
+    const modelSync = new ModelSync({ redis, openSubscriber: () => createRedisClient(config.REDIS, 'subscriber'), queuePrefix: config.QUEUE_PREFIX, registry, metrics, logger, db, checkEveryMs: config.MODEL_SYNC_INTERVAL_SECONDS * 1000 });
     registerRuntimeMetrics(metrics, queues, pool, { types: JOB_TYPES, oldestAges: () => oldestUnfinishedAges(db) });
     const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
     const ctx: AppContext = { config, readConfig: options.readConfig ?? (() => config), db, pool, redis, queues, registry, modelSync, metrics, logger, metricsText };

@@ -21,3 +21,9 @@ export async function writeModelChoice(db: Kysely<Database>, version: string, co
     .returning(['seq', 'version', 'configured'])
     .executeTakeFirstOrThrow();
 }
+
+/** Stores an earlier release's choice as the first one, unless a choice exists already (then that one). */
+export async function seedModelChoice(db: Kysely<Database>, version: string, configured: string | null): Promise<ModelChoice | undefined> {
+  await db.insertInto('model_choice').values({ seq: 1, version, configured }).onConflict((oc) => oc.column('singleton').doNothing()).execute();
+  return readModelChoice(db);
+}

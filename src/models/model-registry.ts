@@ -38,6 +38,13 @@ export class ModelRegistry {
     return this.snapshot;
   }
 
+  /** Puts `previous` back if `installed` is still in force (no reload since); true when it did. */
+  restore(installed: RegistrySnapshot, previous: RegistrySnapshot): boolean {
+    if (this.snapshot !== installed) return false;
+    this.snapshot = previous;
+    return true;
+  }
+
   active(): LoadedModel | null {
     return this.snapshot.active;
   }

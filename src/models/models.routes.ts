@@ -57,20 +57,16 @@ export function modelsRouter(ctx: AppContext): Router {
       if (err instanceof ConfigError) throw new AppError(500, 'invalid_configuration', err.message, { problems: err.problems });
       throw err;
     }
+    const before = ctx.registry.current();
     const outcome = await ctx.registry.reload(body.version ?? config.ACTIVE_MODEL_VERSION);
+    const installed = ctx.registry.current();
     setActiveModel(ctx.metrics, outcome.active.version);
-    const processes = await ctx.modelSync.share(outcome.active.version, config.ACTIVE_MODEL_VERSION, outcome.previousVersion).catch(async (err: unknown) => {
-      // Not shared (Redis or PostgreSQL unreachable): every other process keeps the previous model,
-      // so this one goes back to it too rather than score with a version nobody else uses.
-      if (outcome.previousVersion !== null && outcome.previousVersion !== outcome.active.version) {
-        await ctx.registry.reload(outcome.previousVersion);
-        setActiveModel(ctx.metrics, outcome.previousVersion);
-      }
-      req.log.warn({ err, requested_version: outcome.active.version }, 'model reload not shared; switched back');
-      throw new AppError(503, 'service_unavailable', `the switch to ${outcome.active.version} could not be shared with the other processes (Redis or the database is unreachable); nothing changed, retry later`, {
-        requested_version: outcome.active.version,
-        active_version: outcome.previousVersion,
-      });
+    const processes = await ctx.modelSync.share(outcome.active.version, config.ACTIVE_MODEL_VERSION).catch((err: unknown) => {
+      // Not recorded (the database is unreachable): no other process will switch, so neither does
+      // this one. The error middleware answers 503 for an unreachable database.
+      if (ctx.registry.restore(installed, before)) setActiveModel(ctx.metrics, before.active?.version ?? null);
+      req.log.warn({ err, requested_version: outcome.active.version }, 'model reload not recorded; switched back');
+      throw err;
     });
     const event = {
       action: 'model.reloaded',

@@ -7,7 +7,7 @@ import type { Database } from '../../src/db/database.js';
 import { readModelChoice, writeModelChoice } from '../../src/models/model-choice.repository.js';
 import { openDb } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
-import { startRedis } from '../helpers/processes.js';
+import { startRedis, waitUntil } from '../helpers/processes.js';
 import { createTestEnv, type TestEnv } from '../helpers/test-app.js';
 
 // The model a reload chose is a row of PostgreSQL, not a Redis key: a Redis restarted empty made a
@@ -78,18 +78,36 @@ describe('the shared model choice', () => {
     expect(apps.map(active)).toEqual(['wldr-v2', 'wldr-v2', 'wldr-v2', 'wldr-v2']);
   });
 
-  it('a reload that could not be broadcast leaves the previous version as the choice', async () => {
+  it('a reload whose broadcast failed reaches every process at its next check', async () => {
     // An API of its own Redis, which goes away: its broadcast fails, the others' Redis stays up.
     const own = await startRedis();
     const lonely = await start({ web: true, worker: false }, 'wnr-v3', own.url);
     await own.stop();
     const res = await request(`http://127.0.0.1:${lonely.port}`, 'POST', '/v1/models/reload', { version: 'wnr-v1' });
-    expect(res.status, JSON.stringify(res.body)).toBe(503);
-    expect(await readModelChoice(db)).toMatchObject({ version: 'wldr-v2' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.processes).toMatchObject({ expected: 0, acknowledged: 0, failed: [{ process: 'every other process' }] });
+    expect(await readModelChoice(db)).toMatchObject({ version: 'wnr-v1', configured: 'wnr-v3' });
     for (const app of apps) await app.ctx.modelSync.checkOnce();
-    expect(apps.map(active)).toEqual(['wldr-v2', 'wldr-v2', 'wldr-v2', 'wldr-v2', 'wldr-v2']);
+    expect(apps.map(active)).toEqual(['wnr-v1', 'wnr-v1', 'wnr-v1', 'wnr-v1', 'wnr-v1']);
     const back = await startRedis(own.port);
     await lonely.stop();
     await back.stop();
   }, 60_000);
+
+  it('a broadcast older than the choice a process applied (two reloads racing) changes nothing', async () => {
+    const { seq } = (await readModelChoice(db))!;
+    const listener = new Redis(redis.url);
+    const acks: Array<{ requestId: string; ok: boolean }> = [];
+    await listener.subscribe(`{${testEnv.queuePrefix}}:models:ack`);
+    listener.on('message', (_channel, text) => acks.push(JSON.parse(text)));
+    const sender = new Redis(redis.url);
+    const requestId = 'stale-reload';
+    const heard = await sender.publish(`{${testEnv.queuePrefix}}:models:reload`, JSON.stringify({ requestId, origin: 'the test', version: 'wnr-v2', seq: seq - 1 }));
+    expect(heard).toBe(4);
+    await waitUntil('every process to answer', async () => acks.filter((a) => a.requestId === requestId).length === 4, 10_000, 20);
+    expect(acks.filter((a) => a.requestId === requestId).every((a) => a.ok)).toBe(true);
+    expect(apps.slice(0, 4).map(active)).toEqual(['wnr-v1', 'wnr-v1', 'wnr-v1', 'wnr-v1']);
+    listener.disconnect();
+    sender.disconnect();
+  });
 });

@@ -1,0 +1,101 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { setActiveModel } from '../metrics/metrics.js';
+import type { ModelRegistry } from './model-registry.js';
+import { readModelChoice, seedModelChoice, type ModelChoice } from './model-choice.repository.js';
+
+/** A reload's choice as earlier releases kept it (a Redis key); read only while PostgreSQL has none. */
+export interface LegacyChoice {
+  readonly version: string;
+  readonly configured: string | null;
+}
+
+/**
+ * Which reload (model_choice.seq) this process has applied, and applying newer ones in order: from
+ * a broadcast or from the periodic check, one at a time, never going back to an older choice.
+ */
+export class ModelChoiceTracker {
+  private appliedSeq = 0;
+  private configured: string | null = null;
+  /** Set when the choice could not be read at start: the first one read is judged as at start. */
+  private startupRulePending = false;
+  private applying: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly registry: ModelRegistry,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * The version a starting process uses: the last reload's choice while the configured version is
+   * the one it was made under, else the configured one.
+   */
+  async startupVersion(configured: string | undefined, legacy: () => Promise<LegacyChoice | undefined>): Promise<string | undefined> {
+    this.configured = configured ?? null;
+    let choice: ModelChoice | undefined;
+    try {
+      choice = await readModelChoice(this.db);
+    } catch (err) {
+      this.logger.warn({ err }, 'cannot read the model choice; judging it at the first check');
+      this.startupRulePending = true;
+    }
+    if (!choice) {
+      const old = await legacy().catch(() => undefined);
+      if (!old) return configured;
+      // Kept in PostgreSQL from now on, so a Redis restarted empty cannot lose it.
+      if (!this.startupRulePending) choice = await seedModelChoice(this.db, old.version, old.configured).catch(() => undefined);
+      if (!choice) return old.configured === this.configured ? old.version : configured;
+    }
+    this.appliedSeq = choice.seq;
+    return this.underStartupRule(choice) ?? configured;
+  }
+
+  /** Records that this process runs choice `seq` already (it made it). */
+  made(seq: number): void {
+    this.appliedSeq = Math.max(this.appliedSeq, seq);
+  }
+
+  /** Switches to `version` if choice `seq` is newer than the last applied; throws if the switch fails. */
+  apply(seq: number, version: string): Promise<void> {
+    const run = this.applying.then(async () => {
+      if (seq <= this.appliedSeq) return;
+      if (this.registry.active()?.version !== version) {
+        const outcome = await this.registry.reload(version);
+        setActiveModel(this.metrics, outcome.active.version);
+        this.logger.info({ model_version: version, seq }, 'switched to the shared model choice');
+      }
+      this.appliedSeq = seq;
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The periodic check: applies a choice this process missed (Redis down, or a lost broadcast). */
+  async catchUp(): Promise<void> {
+    const choice = await readModelChoice(this.db);
+    if (!choice) return;
+    if (this.startupRulePending) {
+      this.startupRulePending = false;
+      const version = this.underStartupRule(choice);
+      if (version === undefined) {
+        this.appliedSeq = Math.max(this.appliedSeq, choice.seq);
+        return;
+      }
+      return this.applyLogged(choice.seq, version);
+    }
+    return this.applyLogged(choice.seq, choice.version);
+  }
+
+  private underStartupRule(choice: ModelChoice): string | undefined {
+    return choice.configured === this.configured ? choice.version : undefined;
+  }
+
+  private async applyLogged(seq: number, version: string): Promise<void> {
+    // Not applied, so the next check tries again (a model folder still being copied here, say).
+    await this.apply(seq, version).catch((err: unknown) => this.logger.error({ err, model_version: version, seq }, 'cannot switch to the shared model choice; keeping the previous model'));
+  }
+}
