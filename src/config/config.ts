@@ -86,8 +86,9 @@ const ConfigFields = z.object({
   MAX_BODY_BYTES: intIn(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
   JOB_RETENTION_HOURS: intIn(24, 24 * 365, 168),
   SWEEP_INTERVAL_SECONDS: intIn(1, 3600, 30),
-  MODEL_SYNC_INTERVAL_SECONDS: intIn(1, 3600, 30),
   SWEEP_STALE_SECONDS: intIn(1, 86400, 60),
+  // How often every process compares its model with the last reload's choice (models/model-sync.ts).
+  MODEL_SYNC_INTERVAL_SECONDS: intIn(1, 3600, 30),
   JOB_LOCK_SECONDS: intIn(1, 3600, 60),
   NOCTIS_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
