@@ -44,19 +44,43 @@ export class ModelChoiceTracker {
       this.startupRulePending = true;
     }
     if (!choice) {
-      const old = await legacy().catch(() => undefined);
+      const old = await legacy().catch((err: unknown) => {
+        this.logger.warn({ err }, 'cannot read the earlier model choice in Redis; using the configuration');
+        return undefined;
+      });
       if (!old) return configured;
       // Kept in PostgreSQL from now on, so a Redis restarted empty cannot lose it.
       if (!this.startupRulePending) choice = await seedModelChoice(this.db, old.version, old.configured).catch(() => undefined);
       if (!choice) return old.configured === this.configured ? old.version : configured;
     }
-    this.appliedSeq = choice.seq;
-    return this.underStartupRule(choice) ?? configured;
+    const picked = this.underStartupRule(choice);
+    // Taken: counted as applied only by the first check, which loads it again if the load failed
+    // here (a folder still being copied). Rejected by the configuration: counted as seen.
+    this.appliedSeq = picked === undefined ? choice.seq : choice.seq - 1;
+    return picked ?? configured;
   }
 
-  /** Records that this process runs choice `seq` already (it made it). */
-  made(seq: number): void {
-    this.appliedSeq = Math.max(this.appliedSeq, seq);
+  /**
+   * Runs a reload made in this process (switch, then record) as one step of the chain, so no choice
+   * heard meanwhile lands between the switch and its record; `seq` is what it recorded.
+   */
+  local<T extends { readonly seq: number }>(step: () => Promise<T>): Promise<T> {
+    const run = this.applying.then(async () => {
+      const made = await step();
+      this.appliedSeq = Math.max(this.appliedSeq, made.seq);
+      return made;
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A reload message of an earlier release (no seq): switched to in turn, without a record. */
+  applyUnnumbered(version: string): Promise<void> {
+    const run = this.applying.then(async () => {
+      setActiveModel(this.metrics, (await this.registry.reload(version)).active.version);
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
   }
 
   /** Switches to `version` if choice `seq` is newer than the last applied; throws if the switch fails. */
@@ -68,7 +92,7 @@ export class ModelChoiceTracker {
         setActiveModel(this.metrics, outcome.active.version);
         this.logger.info({ model_version: version, seq }, 'switched to the shared model choice');
       }
-      this.appliedSeq = seq;
+      this.appliedSeq = Math.max(this.appliedSeq, seq);
     });
     this.applying = run.catch(() => undefined);
     return run;

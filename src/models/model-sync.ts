@@ -11,7 +11,7 @@ import { closeRedis } from '../redis/connections.js';
 import { publish, subscribe } from '../redis/pubsub.js';
 import { writeModelChoice } from './model-choice.repository.js';
 import { ModelChoiceTracker, type LegacyChoice } from './model-choice-tracker.js';
-import type { ModelRegistry } from './model-registry.js';
+import type { ModelRegistry, ReloadOutcome } from './model-registry.js';
 
 interface ReloadMessage {
   requestId: string;
@@ -108,15 +108,36 @@ export class ModelSync {
   }
 
   /**
-   * Records `version` (this process's new model) as the choice, then tells every other process to
-   * switch and waits (bounded) for their answers. Throws only when the choice cannot be recorded.
-   * A broadcast that fails leaves the others to switch at their next check, as the answer says.
+   * Switches this process to `version` and records it as the choice (one step: when the record
+   * fails, this process goes back to its previous snapshot and the error is thrown), then tells
+   * every other process and waits (bounded) for their answers. A broadcast that fails leaves the
+   * others to switch at their next check, as the answer says.
    */
-  async share(version: string, configured: string | undefined, timeoutMs = 5000): Promise<BroadcastOutcome> {
-    const choice = await writeModelChoice(this.options.db, version, configured ?? null);
-    this.tracker.made(choice.seq);
+  async reload(version: string | undefined, configured: string | undefined, timeoutMs = 5000): Promise<{ outcome: ReloadOutcome; processes: BroadcastOutcome }> {
+    const { registry, metrics, db } = this.options;
+    const { outcome, seq } = await this.tracker.local(async () => {
+      const before = registry.current();
+      const outcome = await registry.reload(version);
+      const installed = registry.current();
+      setActiveModel(metrics, outcome.active.version);
+      try {
+        return { outcome, seq: (await writeModelChoice(db, outcome.active.version, configured ?? null)).seq };
+      } catch (err) {
+        if (registry.restore(installed, before)) setActiveModel(metrics, before.active?.version ?? null);
+        throw err;
+      }
+    });
+    return { outcome, processes: await this.share(outcome.active.version, seq, timeoutMs) };
+  }
+
+  /** A choice heard from another process (its broadcast): applied in turn, if newer than the last. */
+  applyChoice(seq: number, version: string): Promise<void> {
+    return this.tracker.apply(seq, version);
+  }
+
+  private async share(version: string, seq: number, timeoutMs: number): Promise<BroadcastOutcome> {
     try {
-      return await this.broadcast(version, choice.seq, timeoutMs);
+      return await this.broadcast(version, seq, timeoutMs);
     } catch (err) {
       this.options.logger.warn({ err, model_version: version }, 'reload broadcast failed; the other processes switch at their next check');
       const every = Math.round(this.options.checkEveryMs / 1000);
@@ -153,8 +174,8 @@ export class ModelSync {
     const ack: AckMessage = { requestId: message.requestId, process: this.processId, version: message.version, ok: true };
     try {
       // A message older than what this process applied (two reloads racing) changes nothing.
-      if (typeof message.seq === 'number') await this.tracker.apply(message.seq, message.version);
-      else setActiveModel(this.options.metrics, (await this.options.registry.reload(message.version)).active.version);
+      if (typeof message.seq === 'number') await this.applyChoice(message.seq, message.version);
+      else await this.tracker.applyUnnumbered(message.version);
     } catch (err) {
       ack.ok = false;
       ack.error = (err as Error).message;

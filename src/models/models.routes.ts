@@ -4,7 +4,6 @@ import type { AppContext } from '../app-context.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
 import { requireObjectBody, validate } from '../http/validate.js';
-import { setActiveModel } from '../metrics/metrics.js';
 import type { LoadedModel } from './model-loader.js';
 import { isOperator } from '../auth/scopes.js';
 import { requestActor } from '../audit/audit.actor.js';
@@ -57,17 +56,9 @@ export function modelsRouter(ctx: AppContext): Router {
       if (err instanceof ConfigError) throw new AppError(500, 'invalid_configuration', err.message, { problems: err.problems });
       throw err;
     }
-    const before = ctx.registry.current();
-    const outcome = await ctx.registry.reload(body.version ?? config.ACTIVE_MODEL_VERSION);
-    const installed = ctx.registry.current();
-    setActiveModel(ctx.metrics, outcome.active.version);
-    const processes = await ctx.modelSync.share(outcome.active.version, config.ACTIVE_MODEL_VERSION).catch((err: unknown) => {
-      // Not recorded (the database is unreachable): no other process will switch, so neither does
-      // this one. The error middleware answers 503 for an unreachable database.
-      if (ctx.registry.restore(installed, before)) setActiveModel(ctx.metrics, before.active?.version ?? null);
-      req.log.warn({ err, requested_version: outcome.active.version }, 'model reload not recorded; switched back');
-      throw err;
-    });
+    // Not recorded (the database unreachable): this process stays where it was, and the error
+    // middleware answers 503.
+    const { outcome, processes } = await ctx.modelSync.reload(body.version ?? config.ACTIVE_MODEL_VERSION, config.ACTIVE_MODEL_VERSION);
     const event = {
       action: 'model.reloaded',
       actor: requestActor(req),

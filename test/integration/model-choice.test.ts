@@ -66,6 +66,8 @@ describe('the shared model choice', () => {
     // Started under another configuration: the choice was made under wnr-v3, so wnr-v1 holds.
     const reconfigured = await start({ web: false, worker: true }, 'wnr-v1');
     expect(active(reconfigured)).toBe('wnr-v1');
+    await reconfigured.ctx.modelSync.checkOnce();
+    expect(active(reconfigured)).toBe('wnr-v1');
     // A reload whose broadcast nobody heard (written as another API's reload would write it).
     const before = (await readModelChoice(db))!.seq;
     expect((await writeModelChoice(db, 'wldr-v2', 'wnr-v3')).seq).toBe(before + 1);
@@ -109,5 +111,20 @@ describe('the shared model choice', () => {
     expect(apps.slice(0, 4).map(active)).toEqual(['wnr-v1', 'wnr-v1', 'wnr-v1', 'wnr-v1']);
     listener.disconnect();
     sender.disconnect();
+  });
+
+  it('a choice heard while this process makes its own reload never lands between its switch and its record', async () => {
+    const api = apps[0]!;
+    const { seq } = (await readModelChoice(db))!;
+    // Another API's reload, recorded first, whose broadcast arrives while this one's runs.
+    await writeModelChoice(db, 'wnr-v2', 'wnr-v3');
+    const mine = api.ctx.modelSync.reload('wldr-v2', 'wnr-v3');
+    const heard = api.ctx.modelSync.applyChoice(seq + 1, 'wnr-v2');
+    const [{ outcome }] = await Promise.all([mine, heard]);
+    expect(outcome.active.version).toBe('wldr-v2');
+    expect(await readModelChoice(db)).toMatchObject({ seq: seq + 2, version: 'wldr-v2' });
+    expect(active(api)).toBe('wldr-v2');
+    await api.ctx.modelSync.checkOnce();
+    expect(active(api)).toBe('wldr-v2');
   });
 });
