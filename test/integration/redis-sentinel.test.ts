@@ -114,12 +114,19 @@ describe('on Redis Sentinel (a primary and a replica with a password, three sent
     expect(acceptedIn.failing).toBeGreaterThan(0);
     expect(acceptedIn.after).toBe(8);
     const ids = accepted.map((a) => a.jobId);
+    let unfinished: unknown[] = [];
     await waitUntil(
       'every accepted job to complete',
-      async () => (await db.selectFrom('jobs').select('state').where('id', 'in', ids).execute()).every((j) => j.state === 'completed'),
+      async () => {
+        unfinished = (await db.selectFrom('jobs').select(['id', 'state', 'attempts', 'error', 'updated_at']).where('id', 'in', ids).execute()).filter((j) => j.state !== 'completed');
+        return unfinished.length === 0;
+      },
       60_000,
       250,
-    );
+    ).catch((err: unknown) => {
+      // Which jobs, in which state: a failover that loses a reminder and one that fails a job differ.
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(unfinished)}`);
+    });
     expect(await count(db, 'epochs', { recordingIds: recordings })).toBe(accepted.length * CHUNK);
     expect(await count(db, 'predictions', { recordingIds: recordings })).toBe(accepted.length * CHUNK);
     let last: unknown;
