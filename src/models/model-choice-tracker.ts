@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { setActiveModel } from '../metrics/metrics.js';
 import type { ModelRegistry } from './model-registry.js';
+import { OneAtATime } from './one-at-a-time.js';
 import { readModelChoice, seedModelChoice, type ModelChoice } from './model-choice.repository.js';
 
 /** A reload's choice as earlier releases kept it (a Redis key); read only while PostgreSQL has none. */
@@ -21,7 +22,7 @@ export class ModelChoiceTracker {
   private configured: string | null = null;
   /** Set when the choice could not be read at start: the first one read is judged as at start. */
   private startupRulePending = false;
-  private applying: Promise<unknown> = Promise.resolve();
+  private readonly turns = new OneAtATime();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -65,27 +66,23 @@ export class ModelChoiceTracker {
    * heard meanwhile lands between the switch and its record; `seq` is what it recorded.
    */
   local<T extends { readonly seq: number }>(step: () => Promise<T>): Promise<T> {
-    const run = this.applying.then(async () => {
+    return this.turns.run(async () => {
       const made = await step();
       this.appliedSeq = Math.max(this.appliedSeq, made.seq);
       return made;
     });
-    this.applying = run.catch(() => undefined);
-    return run;
   }
 
   /** A reload message of an earlier release (no seq): switched to in turn, without a record. */
   applyUnnumbered(version: string): Promise<void> {
-    const run = this.applying.then(async () => {
+    return this.turns.run(async () => {
       setActiveModel(this.metrics, (await this.registry.reload(version)).active.version);
     });
-    this.applying = run.catch(() => undefined);
-    return run;
   }
 
   /** Switches to `version` if choice `seq` is newer than the last applied; throws if the switch fails. */
   apply(seq: number, version: string): Promise<void> {
-    const run = this.applying.then(async () => {
+    return this.turns.run(async () => {
       if (seq <= this.appliedSeq) return;
       if (this.registry.active()?.version !== version) {
         const outcome = await this.registry.reload(version);
@@ -94,8 +91,6 @@ export class ModelChoiceTracker {
       }
       this.appliedSeq = Math.max(this.appliedSeq, seq);
     });
-    this.applying = run.catch(() => undefined);
-    return run;
   }
 
   /** The periodic check: applies a choice this process missed (Redis down, or a lost broadcast). */

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { AppError, notFound, unprocessable } from '../errors/app-error.js';
 import { pickDefaultVersion } from './default-version.js';
 import { isValidVersionName, loadModelFolder, ModelLoadError, type LoadedModel } from './model-loader.js';
+import { OneAtATime } from './one-at-a-time.js';
 
 export interface RegistrySnapshot {
   readonly models: ReadonlyMap<string, LoadedModel>;
@@ -27,7 +28,7 @@ const EMPTY: RegistrySnapshot = { models: new Map(), broken: new Map(), schemas:
  */
 export class ModelRegistry {
   private snapshot: RegistrySnapshot = EMPTY;
-  private reloading: Promise<unknown> = Promise.resolve();
+  private readonly reloads = new OneAtATime();
 
   constructor(
     private readonly modelsDir: string,
@@ -91,9 +92,7 @@ export class ModelRegistry {
    * error the previous snapshot stays in force.
    */
   reload(version: string | undefined): Promise<ReloadOutcome> {
-    const run = this.reloading.then(() => this.reloadNow(version));
-    this.reloading = run.catch(() => undefined);
-    return run;
+    return this.reloads.run(() => this.reloadNow(version));
   }
 
   private async reloadNow(version: string | undefined): Promise<ReloadOutcome> {
